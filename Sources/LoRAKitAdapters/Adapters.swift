@@ -1,0 +1,2 @@
+/// LoRA and its variants behind one adapter protocol.
+public enum Adapters {}

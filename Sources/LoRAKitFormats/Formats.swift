@@ -1,0 +1,2 @@
+/// File formats: GGUF, safetensors and model configuration files.
+public enum Formats {}

@@ -1,0 +1,2 @@
+/// Model architectures (Llama, BERT) and their layers.
+public enum Models {}

@@ -1,0 +1,2 @@
+/// The OpenAI-compatible HTTP server and its multi-adapter engine.
+public enum Serve {}

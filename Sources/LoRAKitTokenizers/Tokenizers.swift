@@ -1,0 +1,2 @@
+/// Tokenizers: byte-level BPE, WordPiece and chat templates.
+public enum Tokenizers {}

@@ -1,0 +1,2 @@
+/// Fine-tuning: datasets, losses, optimizers, schedules and the trainer.
+public enum Train {}
