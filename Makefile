@@ -2,7 +2,8 @@
 SWIFT ?= swift
 LORAKIT_HOME ?= $(HOME)/.cache/lorakit
 export LORAKIT_HOME
-RELEASE = -c release
+# One optimised build serves the demo, the benchmarks and the tests (tests use @testable imports).
+RELEASE = -c release -Xswiftc -enable-testing
 BIN = .build/release/lorakit
 
 .PHONY: setup build model demo test bench clean
@@ -13,17 +14,18 @@ setup:
 build: setup
 	$(SWIFT) build $(RELEASE) --product lorakit
 
-model:
-	@bash scripts/fetch_model.sh
+model: build
+	$(BIN) pull smollm2-135m
 
 demo: build model
 	$(BIN) --version
 	$(BIN) bench kernels
 
 # Tests run on the optimised build: the numeric tests run real model shapes.
-test: setup model
-	$(SWIFT) build $(RELEASE) --build-tests -Xswiftc -enable-testing
-	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build
+test: setup
+	$(SWIFT) build $(RELEASE) --build-tests
+	$(BIN) pull smollm2-135m
+	$(SWIFT) test $(RELEASE) --skip-build
 
 bench: build model
 	$(BIN) bench kernels --json
