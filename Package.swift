@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "LoRAKitCoreTests",
                     dependencies: ["LoRAKitCore", .product(name: "Numerics", package: "swift-numerics")]),
         .testTarget(name: "LoRAKitModelsTests", dependencies: ["LoRAKitModels"]),
+        .testTarget(name: "LoRAKitAdaptersTests", dependencies: ["LoRAKitAdapters"]),
         .testTarget(name: "lorakitTests", dependencies: ["lorakit"]),
     ],
     swiftLanguageModes: [.v5]

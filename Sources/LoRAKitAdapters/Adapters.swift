@@ -1,2 +1,0 @@
-/// LoRA and its variants behind one adapter protocol.
-public enum Adapters {}
