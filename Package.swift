@@ -46,6 +46,7 @@ let package = Package(
                     dependencies: ["LoRAKitCore", .product(name: "Numerics", package: "swift-numerics")]),
         .testTarget(name: "LoRAKitModelsTests", dependencies: ["LoRAKitModels"]),
         .testTarget(name: "LoRAKitAdaptersTests", dependencies: ["LoRAKitAdapters"]),
+        .testTarget(name: "LoRAKitTrainTests", dependencies: ["LoRAKitTrain"]),
         .testTarget(name: "lorakitTests", dependencies: ["lorakit"]),
     ],
     swiftLanguageModes: [.v5]

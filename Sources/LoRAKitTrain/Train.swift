@@ -1,2 +1,0 @@
-/// Fine-tuning: datasets, losses, optimizers, schedules and the trainer.
-public enum Train {}
