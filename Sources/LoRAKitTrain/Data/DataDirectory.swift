@@ -1,4 +1,5 @@
 import Foundation
+import LoRAKitCore
 
 /// Training data laid out as mlx-lm expects: a folder with `train.jsonl` and optionally `valid.jsonl` and `test.jsonl`,
 /// or a single JSONL file split into train and validation by a seeded shuffle.
@@ -44,15 +45,8 @@ public struct TrainingData: Sendable {
         }
         if data.valid.isEmpty && validSplit > 0 {
             var order = Array(data.train.indices)
-            var state = seed
-            for i in stride(from: order.count - 1, to: 0, by: -1) {  // Fisher–Yates with SplitMix64 steps
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                z ^= z >> 31
-                order.swapAt(i, Int(z % UInt64(i + 1)))
-            }
+            var random = SplitMix64(seed: seed)
+            order.shuffle(using: &random)
             let held = max(1, Int((Double(order.count) * validSplit).rounded()))
             guard held < order.count else {
                 throw DataError(file: url.path, line: nil, problem: "too few examples (\(order.count)) to hold out "
