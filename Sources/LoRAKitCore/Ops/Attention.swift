@@ -65,7 +65,7 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
         let dq = Tensor(uninitializedShape: query.shape)
         let dk = Tensor.zeros(key.shape), dv = Tensor.zeros(value.shape)
         let dp = Tensor(uninitializedShape: [tq, tk])
-        let pg = g.base
+        let pg = g.base, pp = probs.base  // the closure keeps `probs` alive
         for bi in 0..<b {
             for h in 0..<hq {
                 let kh = h / group

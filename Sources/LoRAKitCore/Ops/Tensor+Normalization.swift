@@ -42,7 +42,7 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float) -> Tensor {
         }
     }
     return Tensor.record("rmsNorm", out, inputs: [x, weight]) { g in
-        let pg = g.base
+        let pg = g.base, pr = rstd.base  // the closure keeps `rstd` alive
         var dx: Tensor?
         var dw: Tensor?
         let dxT = x.requiresGrad ? Tensor(uninitializedShape: x.shape) : nil
@@ -117,7 +117,7 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> 
         }
     }
     return Tensor.record("layerNorm", out, inputs: [x, weight, bias]) { g in
-        let pg = g.base
+        let pg = g.base, ph = xhat.base, pr = rstd.base  // the closure keeps `xhat`, `rstd` alive
         let dxT = x.requiresGrad ? Tensor(uninitializedShape: x.shape) : nil
         let maxChunks = ComputeThreads.count
         let needParams = weight.requiresGrad || bias.requiresGrad
