@@ -44,6 +44,7 @@ let package = Package(
 
         .testTarget(name: "LoRAKitCoreTests",
                     dependencies: ["LoRAKitCore", .product(name: "Numerics", package: "swift-numerics")]),
+        .testTarget(name: "LoRAKitFormatsTests", dependencies: ["LoRAKitFormats"]),
         .testTarget(name: "lorakitTests", dependencies: ["lorakit"]),
     ],
     swiftLanguageModes: [.v5]
