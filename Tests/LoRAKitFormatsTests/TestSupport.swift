@@ -17,8 +17,9 @@ enum Fixtures {
         }
     }
 
-    static func json(_ relative: String) throws -> Any {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: url(relative)))
+    /// Decodes a JSON fixture (JSONDecoder: exact doubles, unlike JSONSerialization on Linux).
+    static func decode<T: Decodable>(_ type: T.Type, _ relative: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(contentsOf: url(relative)))
     }
 
     /// The default model (`$LORAKIT_HOME` or `~/.cache/lorakit`), or nil when it has not been fetched.
