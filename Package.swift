@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "LoRAKitCoreTests",
                     dependencies: ["LoRAKitCore", .product(name: "Numerics", package: "swift-numerics")]),
         .testTarget(name: "lorakitTests", dependencies: ["lorakit"]),
+        .testTarget(name: "LoRAKitTokenizersTests", dependencies: ["LoRAKitTokenizers"]),
     ],
     swiftLanguageModes: [.v5]
 )
