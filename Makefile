@@ -27,8 +27,9 @@ test: setup
 	$(BIN) pull smollm2-135m
 	$(SWIFT) test $(RELEASE) --skip-build
 
+# Our benchmarks and the Python peers' (scripts/setup_python.sh installs them in .venv), side by side.
 bench: build model
-	$(BIN) bench kernels --json
+	python3 scripts/bench.py
 
 clean:
 	rm -rf .build

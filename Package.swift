@@ -44,10 +44,12 @@ let package = Package(
 
         .testTarget(name: "LoRAKitCoreTests",
                     dependencies: ["LoRAKitCore", .product(name: "Numerics", package: "swift-numerics")]),
+        .testTarget(name: "LoRAKitFormatsTests", dependencies: ["LoRAKitFormats"]),
         .testTarget(name: "LoRAKitModelsTests", dependencies: ["LoRAKitModels"]),
         .testTarget(name: "LoRAKitAdaptersTests", dependencies: ["LoRAKitAdapters"]),
         .testTarget(name: "LoRAKitTrainTests", dependencies: ["LoRAKitTrain"]),
         .testTarget(name: "lorakitTests", dependencies: ["lorakit"]),
+        .testTarget(name: "LoRAKitTokenizersTests", dependencies: ["LoRAKitTokenizers"]),
     ],
     swiftLanguageModes: [.v5]
 )

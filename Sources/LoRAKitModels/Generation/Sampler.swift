@@ -1,4 +1,5 @@
 import Foundation
+import LoRAKitCore
 
 /// How the next token is chosen from the logits of the last position.
 ///
@@ -110,7 +111,7 @@ public struct Sampler: Sendable {
             cut = kept
         }
         let mass = probabilities[..<cut].reduce(0, +)
-        var draw = Float(random.nextUnitDouble()) * mass
+        var draw = random.nextUnitFloat() * mass
         for i in 0..<cut {
             draw -= probabilities[i]
             if draw <= 0 { return Int32(order[i]) }
@@ -161,19 +162,4 @@ public struct Sampler: Sendable {
         }
         return heap.sorted { less($1, $0) }
     }
-}
-
-/// SplitMix64: a tiny, portable, seeded generator (the same stream on every platform).
-struct SplitMix64: Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 53 random bits.
-    mutating func nextUnitDouble() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }
