@@ -1,0 +1,160 @@
+import Foundation
+
+/// The label that marks a position without loss (PyTorch's `ignore_index`).
+public let ignoreIndex: Int32 = -100
+
+/// Mean cross-entropy of `hidden · weightᵀ` against `targets`, computed in vocabulary chunks so the
+/// `[rows, vocab]` logits are never all in memory (forward keeps only a running log-sum-exp per row; backward
+/// recomputes each chunk's logits).
+///
+/// Backward gives the gradient of `hidden`, and of `weight` only when `weight` requires grad (a frozen, tied
+/// output head costs no weight-gradient GEMM).
+/// - Parameters:
+///   - hidden: `[rows, hidden]` (flatten `[batch, sequence]` first).
+///   - weight: `[vocab, hidden]` (the output projection / tied embedding).
+///   - targets: `rows` labels in `0..<vocab`, or ``ignoreIndex``.
+///   - chunkSize: vocabulary rows per chunk.
+/// - Returns: a scalar, the mean over non-ignored rows (0 when all are ignored).
+public func linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: [Int32], chunkSize: Int = 8192) -> Tensor {
+    precondition(hidden.rank == 2 && weight.rank == 2 && hidden.shape[1] == weight.shape[1],
+                 "linearCrossEntropy expects hidden [rows, h] and weight [vocab, h]; got \(hidden.shape), \(weight.shape)")
+    let (n, h, vocab) = (hidden.shape[0], hidden.shape[1], weight.shape[0])
+    precondition(targets.count == n, "linearCrossEntropy needs \(n) targets, got \(targets.count)")
+    for t in targets { precondition(t == ignoreIndex || (t >= 0 && Int(t) < vocab), "target \(t) outside 0..<\(vocab)") }
+    let valid = targets.filter { $0 != ignoreIndex }.count
+    let chunk = Swift.max(1, Swift.min(chunkSize, vocab))
+    let logits = Tensor(uninitializedShape: [n, chunk])
+    var runMax = [Float](repeating: -.infinity, count: n), runSum = [Float](repeating: 0, count: n)
+    var targetLogit = [Float](repeating: 0, count: n)
+    let (ph, pw, pl) = (hidden.base, weight.base, logits.base)
+    runMax.withUnsafeMutableBufferPointer { mp in
+        runSum.withUnsafeMutableBufferPointer { sp in
+            targetLogit.withUnsafeMutableBufferPointer { zp in
+                targets.withUnsafeBufferPointer { tp in
+                    let (m, s, z, t) = (mp.baseAddress!, sp.baseAddress!, zp.baseAddress!, tp.baseAddress!)
+                    var c0 = 0
+                    while c0 < vocab {
+                        let c = Swift.min(chunk, vocab - c0)
+                        Kernels.gemm(transA: false, transB: true, m: n, n: c, k: h, a: ph, lda: h, b: pw + c0 * h,
+                                     ldb: h, c: pl, ldc: c)
+                        parallelFor(n, grain: Swift.max(1, 16384 / c)) { range in
+                            for r in range where t[r] != ignoreIndex {
+                                let row = pl + r * c
+                                let newMax = Swift.max(m[r], Kernels.rowMax(row, c))
+                                s[r] = s[r] * Foundation.exp(m[r] - newMax) + expSum(row, c, shift: newMax)
+                                m[r] = newMax
+                                let tr = Int(t[r]) - c0
+                                if tr >= 0 && tr < c { z[r] = row[tr] }
+                            }
+                        }
+                        c0 += c
+                    }
+                }
+            }
+        }
+    }
+    var total = 0.0
+    var lse = [Float](repeating: 0, count: n)
+    for r in 0..<n where targets[r] != ignoreIndex {
+        lse[r] = runMax[r] + Foundation.log(runSum[r])
+        total += Double(lse[r] - targetLogit[r])
+    }
+    let loss = Tensor(scalar: valid == 0 ? 0 : Float(total / Double(valid)))
+    return Tensor.record("linearCrossEntropy", loss, inputs: [hidden, weight]) { g in
+        let factor = valid == 0 ? 0 : g.scalar / Float(valid)
+        let dh = hidden.requiresGrad ? Tensor.zeros(hidden.shape) : nil
+        let dw = weight.requiresGrad ? Tensor(uninitializedShape: weight.shape) : nil
+        let buffer = Tensor(uninitializedShape: [n, chunk])
+        let pb = buffer.base
+        lse.withUnsafeBufferPointer { lp in
+            targets.withUnsafeBufferPointer { tp in
+                let (l, t) = (lp.baseAddress!, tp.baseAddress!)
+                var c0 = 0
+                while c0 < vocab {
+                    let c = Swift.min(chunk, vocab - c0)
+                    Kernels.gemm(transA: false, transB: true, m: n, n: c, k: h, a: ph, lda: h, b: pw + c0 * h,
+                                 ldb: h, c: pb, ldc: c)
+                    parallelFor(n, grain: Swift.max(1, 16384 / c)) { range in
+                        for r in range {
+                            let row = pb + r * c
+                            if t[r] == ignoreIndex { row.update(repeating: 0, count: c); continue }
+                            softmaxScaled(row, c, shift: l[r], factor: factor)
+                            let tr = Int(t[r]) - c0
+                            if tr >= 0 && tr < c { row[tr] -= factor }
+                        }
+                    }
+                    if let dh {  // dHidden += dL · W_c
+                        Kernels.gemm(transA: false, transB: false, m: n, n: h, k: c, a: pb, lda: c, b: pw + c0 * h,
+                                     ldb: h, beta: 1, c: dh.base, ldc: h)
+                    }
+                    if let dw {  // dW_c = dLᵀ · hidden
+                        Kernels.gemm(transA: true, transB: false, m: c, n: h, k: n, a: pb, lda: c, b: ph, ldb: h,
+                                     c: dw.base + c0 * h, ldc: h)
+                    }
+                    c0 += c
+                }
+            }
+        }
+        return [dh, dw]
+    }
+}
+
+/// Σ exp(row − shift).
+@inlinable
+func expSum(_ row: UnsafePointer<Float>, _ n: Int, shift: Float) -> Float {
+    let sv = Vec(repeating: shift)
+    var acc = Vec(), i = 0
+    while i + 16 <= n { acc += Kernels.exp(Kernels.load(row + i) - sv); i += 16 }
+    var s = acc.sum()
+    if i < n {
+        let e = Kernels.exp(Kernels.loadPartial(row + i, n - i) - sv)
+        for j in 0..<(n - i) { s += e[j] }
+    }
+    return s
+}
+
+/// row = exp(row − shift) · factor, in place.
+@inlinable
+func softmaxScaled(_ row: UnsafeMutablePointer<Float>, _ n: Int, shift: Float, factor: Float) {
+    let sv = Vec(repeating: shift), fv = Vec(repeating: factor)
+    var i = 0
+    while i + 16 <= n { Kernels.store(Kernels.exp(Kernels.load(row + i) - sv) * fv, row + i); i += 16 }
+    if i < n {
+        let m = n - i
+        Kernels.storePartial(Kernels.exp(Kernels.loadPartial(row + i, m) - sv) * fv, row + i, m)
+    }
+}
+
+/// Mean cross-entropy of `logits` against `targets` (rows labelled ``ignoreIndex`` are skipped).
+/// - Parameters:
+///   - logits: `[rows, classes]`.
+///   - targets: `rows` labels.
+/// - Returns: a scalar.
+public func crossEntropy(logits: Tensor, targets: [Int32]) -> Tensor {
+    precondition(logits.rank == 2 && targets.count == logits.shape[0],
+                 "crossEntropy expects logits [rows, classes] and one target per row; got \(logits.shape), \(targets.count)")
+    let (n, v) = (logits.shape[0], logits.shape[1])
+    for t in targets { precondition(t == ignoreIndex || (t >= 0 && Int(t) < v), "target \(t) outside 0..<\(v)") }
+    let valid = targets.filter { $0 != ignoreIndex }.count
+    var lse = [Float](repeating: 0, count: n)
+    var total = 0.0
+    let p = logits.base
+    for r in 0..<n where targets[r] != ignoreIndex {
+        let row = p + r * v
+        let m = Kernels.rowMax(row, v)
+        lse[r] = m + Foundation.log(expSum(row, v, shift: m))
+        total += Double(lse[r] - row[Int(targets[r])])
+    }
+    let loss = Tensor(scalar: valid == 0 ? 0 : Float(total / Double(valid)))
+    return Tensor.record("crossEntropy", loss, inputs: [logits]) { g in
+        let factor = valid == 0 ? 0 : g.scalar / Float(valid)
+        let d = logits.copied()
+        for r in 0..<n {
+            let row = d.base + r * v
+            if targets[r] == ignoreIndex { row.update(repeating: 0, count: v); continue }
+            softmaxScaled(row, v, shift: lse[r], factor: factor)
+            row[Int(targets[r])] -= factor
+        }
+        return [d]
+    }
+}
