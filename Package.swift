@@ -44,6 +44,7 @@ let package = Package(
 
         .testTarget(name: "LoRAKitCoreTests",
                     dependencies: ["LoRAKitCore", .product(name: "Numerics", package: "swift-numerics")]),
+        .testTarget(name: "LoRAKitFormatsTests", dependencies: ["LoRAKitFormats"]),
         .testTarget(name: "LoRAKitModelsTests", dependencies: ["LoRAKitModels"]),
         .testTarget(name: "LoRAKitAdaptersTests", dependencies: ["LoRAKitAdapters"]),
         .testTarget(name: "LoRAKitTrainTests", dependencies: ["LoRAKitTrain"]),
