@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "LoRAKitAdaptersTests", dependencies: ["LoRAKitAdapters"]),
         .testTarget(name: "LoRAKitTrainTests", dependencies: ["LoRAKitTrain"]),
         .testTarget(name: "lorakitTests", dependencies: ["lorakit"]),
+        .testTarget(name: "LoRAKitTokenizersTests", dependencies: ["LoRAKitTokenizers"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,2 +1,0 @@
-/// Tokenizers: byte-level BPE, WordPiece and chat templates.
-public enum Tokenizers {}
