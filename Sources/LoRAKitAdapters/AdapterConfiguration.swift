@@ -208,6 +208,9 @@ extension AdapterConfiguration {
         return out
     }
 
+    /// Marks the configuration as saved for inference, as PEFT's `save_pretrained` does.
+    mutating func markInference() { rawFields["inference_mode"] = .bool(true) }
+
     /// `adapter_config.json` bytes, keys sorted and indented as PEFT writes them.
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
