@@ -180,7 +180,7 @@ struct GGUFBytes {
             .unknownTensorType(path: dir.file("bad.gguf").path, tensor: "x", rawValue: 99))
         // A known type without a kernel opens, and reports its name and number when dequantized.
         let url = dir.file("iq.gguf")
-        FileManager.default.createFile(atPath: url.path, contents: Data(file([("w", [256], 16, 0)], dataBytes: 96)))
+        try Data(file([("w", [256], 16, 0)], dataBytes: 96)).write(to: url)
         let gguf = try GGUFFile(url: url)
         let error = #expect(throws: FormatError.self) { try gguf.dequantize("w") }
         #expect(error?.description.contains("IQ2_XXS (16)") == true)
