@@ -7,6 +7,6 @@ struct LoRAKitCommand: ParsableCommand {
         commandName: "lorakit",
         abstract: "Low-rank adaptation of foundation models: fine-tune, evaluate, merge and serve LoRA adapters.",
         version: LoRAKitInfo.version,
-        subcommands: []
+        subcommands: [BenchCommand.self]
     )
 }
