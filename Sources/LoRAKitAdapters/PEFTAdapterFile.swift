@@ -52,7 +52,7 @@ public enum PEFTAdapterFile {
         var unused = Set(file.tensors.map(\.name))
         for (module, variant) in adapter.modules {
             var values: [String: Tensor] = [:]
-            for (suffix, current) in variant.parameters {
+            for (suffix, current) in variant.parameters.sorted(by: { $0.key < $1.key }) {
                 let key = keyPrefix + module + "." + suffix
                 guard file.contains(key) else { throw AdapterError.missingWeight(key: key, file: weightsURL.path) }
                 let info = try file.tensor(named: key)
