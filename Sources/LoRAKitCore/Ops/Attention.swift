@@ -46,12 +46,15 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
         for row in range {
             let bi = row / (hq * tq), i = row % tq
             let p = pp + row * tk
-            let limit = causal ? Swift.min(tk, queryOffset + i + 1) : tk
-            var any = false
-            for j in 0..<tk {
-                if j >= limit || (mask.map { $0[bi * tk + j] == 0 } ?? false) { p[j] = -.infinity } else { any = true }
+            let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i + 1)) : tk
+            var any = limit > 0
+            if let mask {
+                any = false
+                let m = mask + bi * tk
+                for j in 0..<limit { if m[j] == 0 { p[j] = -.infinity } else { any = true } }
             }
-            if any { Kernels.softmaxRow(p, tk) } else { p.update(repeating: 0, count: tk) }
+            if any { Kernels.softmaxRow(p, limit) } else { p.update(repeating: 0, count: limit) }
+            (p + limit).update(repeating: 0, count: tk - limit)
         }
     }
     for bi in 0..<b {
