@@ -27,8 +27,14 @@ test: setup
 	$(BIN) pull smollm2-135m
 	$(SWIFT) test $(RELEASE) --skip-build
 
+THREADS ?= 2
+PYTHON ?= .venv/bin/python
+
 bench: build model
 	$(BIN) bench kernels --json
+	$(BIN) bench generate --json --threads $(THREADS) > .build/bench-generate.json
+	$(PYTHON) scripts/baselines/hf_generate.py --threads $(THREADS) > .build/bench-generate-hf.json
+	$(PYTHON) scripts/baselines/compare_generate.py .build/bench-generate.json .build/bench-generate-hf.json
 
 clean:
 	rm -rf .build
