@@ -1,5 +1,6 @@
 import Foundation
 import LoRAKitCore
+import LoRAKitFormats
 import Testing
 @testable import LoRAKitModels
 
@@ -25,12 +26,12 @@ struct LlamaFixture {
     static let shared: Result<LlamaFixture, Error> = Result { try LlamaFixture() }
 
     let prompts: [Prompt]
-    let tensors: SafetensorsTensors
+    let tensors: SafeTensorsFile
 
     init() throws {
         let data = try Data(contentsOf: Self.directory.appendingPathComponent("llama.json"))
         prompts = try JSONDecoder().decode(Document.self, from: data).prompts
-        tensors = try SafetensorsTensors(url: Self.directory.appendingPathComponent("llama.safetensors"))
+        tensors = try SafeTensorsFile(url: Self.directory.appendingPathComponent("llama.safetensors"))
     }
 }
 
@@ -44,7 +45,7 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
         let lm = try SharedSmolLM.model()
         let fixture = try LlamaFixture.shared.get()
         let prompt = fixture.prompts[index]
-        let expected = try fixture.tensors.tensor("prompt\(index).last_logits").scalars
+        let expected = try fixture.tensors.floats("prompt\(index).last_logits")
         let logits = withNoGrad { lm.model.logits(prompt.ids, batch: 1) }
         #expect(logits.shape == [1, 1, 49152])
         let diff = maxAbsDifference(logits.scalars, expected)
@@ -55,10 +56,10 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
         let lm = try SharedSmolLM.model()
         let fixture = try LlamaFixture.shared.get()
         let ids = fixture.prompts[0].ids
-        let expected = try fixture.tensors.tensor("prompt0.all_logits")
+        let expected = try fixture.tensors.floats("prompt0.all_logits")
         let logits = withNoGrad { lm.model.logits(ids, batch: 1, positions: .all) }
         #expect(logits.shape == [1, ids.count, 49152])
-        let diff = maxAbsDifference(logits.scalars, expected.scalars)
+        let diff = maxAbsDifference(logits.scalars, expected)
         #expect(diff < 1e-3, "max |Δ| = \(diff)")
     }
 
@@ -66,10 +67,22 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
         let lm = try SharedSmolLM.model()
         let fixture = try LlamaFixture.shared.get()
         let ids = fixture.prompts[0].ids
-        let expected = try fixture.tensors.tensor("prompt0.final_norm")  // first 4 positions
+        let expected = try fixture.tensors.floats("prompt0.final_norm")  // first 4 positions
         let hidden = withNoGrad { lm.model.hiddenStates(ids, batch: 1) }
         let first4 = Array(hidden.scalars.prefix(expected.count))
-        #expect(maxAbsDifference(first4, expected.scalars) < 1e-3)
+        #expect(maxAbsDifference(first4, expected) < 1e-3)
+    }
+
+    @Test func embeddingAndFirstLayerActivationsMatch() throws {
+        let lm = try SharedSmolLM.model()
+        let fixture = try LlamaFixture.shared.get()
+        let ids = Array(fixture.prompts[0].ids.prefix(4))
+        let (embedded, layer0) = withNoGrad { () -> (Tensor, Tensor) in
+            let x = lm.model.embedTokens(ids, shape: [1, 4])
+            return (x, lm.model.layers[0](x, positions: [0, 1, 2, 3], cache: nil, layer: 0))
+        }
+        #expect(maxAbsDifference(embedded.scalars, try fixture.tensors.floats("prompt0.embed")) < 1e-4)
+        #expect(maxAbsDifference(layer0.scalars, try fixture.tensors.floats("prompt0.layer0")) < 1e-4)
     }
 
     @Test(arguments: 0..<4) func greedyContinuationsAreIdentical(prompt index: Int) throws {

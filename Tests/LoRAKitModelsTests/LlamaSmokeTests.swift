@@ -1,13 +1,22 @@
 import Foundation
 import LoRAKitCore
+import LoRAKitFormats
 import Testing
 @testable import LoRAKitModels
 
 /// A tiny random Llama: shapes, batch > 1, and cached decoding equal to full-sequence logits.
 @Suite struct LlamaSmokeTests {
     static func tinyModel(tied: Bool = false) throws -> LlamaModel {
-        let c = LlamaConfiguration(hiddenSize: 32, intermediateSize: 48, layerCount: 2, attentionHeads: 4,
-                                   keyValueHeads: 2, vocabularySize: 50, ropeTheta: 10000, tieWordEmbeddings: tied)
+        try LlamaModel(configuration: tinyConfiguration(tied: tied), weights: tinyWeights(tied: tied))
+    }
+
+    static func tinyConfiguration(tied: Bool) -> LlamaConfiguration {
+        LlamaConfiguration(hiddenSize: 32, intermediateSize: 48, layerCount: 2, attentionHeads: 4,
+                           keyValueHeads: 2, vocabularySize: 50, ropeTheta: 10000, tieWordEmbeddings: tied)
+    }
+
+    static func tinyWeights(tied: Bool) -> [String: Tensor] {
+        let c = tinyConfiguration(tied: tied)
         var weights: [String: Tensor] = [:]
         var seed: UInt64 = 1
         func random(_ shape: [Int], std: Float = 0.2) -> Tensor {
@@ -30,7 +39,29 @@ import Testing
             weights[p + "mlp.up_proj.weight"] = random([c.intermediateSize, h])
             weights[p + "mlp.down_proj.weight"] = random([h, c.intermediateSize])
         }
-        return try LlamaModel(configuration: c, weights: weights)
+        return weights
+    }
+
+    @Test func loadsAHuggingFaceDirectory() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lorakit-hf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let weights = Self.tinyWeights(tied: false)
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for (name, t) in weights { try writer.add(name, shape: t.shape, values: t.scalars) }
+        try writer.write(to: directory.appendingPathComponent("model.safetensors"))
+        let config = """
+            {"model_type": "llama", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 50, "rope_theta": 10000.0,
+             "rms_norm_eps": 1e-05, "tie_word_embeddings": false}
+            """
+        try Data(config.utf8).write(to: directory.appendingPathComponent("config.json"))
+        let loaded = try LlamaModel(huggingFaceDirectory: directory)
+        #expect(loaded.configuration == Self.tinyConfiguration(tied: false))
+        let reference = try LlamaModel(configuration: Self.tinyConfiguration(tied: false), weights: weights)
+        let ids: [Int32] = [1, 2, 3, 4]
+        let a = withNoGrad { loaded.logits(ids, positions: .all) }, b = withNoGrad { reference.logits(ids, positions: .all) }
+        #expect(a.scalars == b.scalars)
     }
 
     @Test(arguments: [false, true]) func shapesForBatchAndPositions(tied: Bool) throws {

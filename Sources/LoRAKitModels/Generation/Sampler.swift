@@ -119,6 +119,20 @@ public struct Sampler: Sendable {
         return Int32(order[cut - 1])
     }
 
+    /// Index of the largest value (the first one on ties, like `torch.argmax`); the fast path for logits.
+    public static func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
+        var best = 0
+        var bestValue = -Float.infinity
+        for i in 0..<values.count where values[i] > bestValue {
+            bestValue = values[i]
+            best = i
+        }
+        return best
+    }
+
+    /// Index of the largest value (the first one on ties, like `torch.argmax`).
+    public static func argmax(_ values: [Float]) -> Int { values.withUnsafeBufferPointer { argmax($0) } }
+
     /// Index of the largest value (the first one on ties, like `torch.argmax`).
     public static func argmax<C: Collection>(_ values: C) -> Int where C.Element == Float, C.Index == Int {
         var best = values.startIndex

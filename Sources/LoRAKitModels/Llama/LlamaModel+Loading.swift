@@ -96,7 +96,7 @@ extension LlamaModel {
         try self.init(gguf: try GGUFFile(url: url))
     }
 
-    /// Loads a Hugging Face directory: `config.json` and every `*.safetensors` file (F32, F16 or BF16).
+    /// Loads a Hugging Face directory: `config.json` and every `*.safetensors` file (F32, F16, BF16 or F64).
     /// - Throws: ``ModelLoadingError``.
     public convenience init(huggingFaceDirectory directory: URL) throws {
         let c = try LlamaConfiguration(huggingFaceConfig: directory.appendingPathComponent("config.json"))
@@ -107,8 +107,12 @@ extension LlamaModel {
         }
         var weights: [String: Tensor] = [:]
         for file in files {
-            let reader = try SafetensorsTensors(url: directory.appendingPathComponent(file))
-            for name in reader.names { weights[name] = try reader.tensor(name) }
+            let reader = try SafeTensorsFile(url: directory.appendingPathComponent(file))
+            for info in reader.tensors {
+                var t = Tensor(uninitializedShape: info.shape)
+                try t.withUnsafeMutableBufferPointer { try reader.floats(info, into: $0) }
+                weights[info.name] = t
+            }
         }
         try self.init(configuration: c, weights: weights, source: directory.path)
     }
