@@ -5,6 +5,8 @@ import LoRAKitModels
 /// into the base weights or unmerge it.
 public final class AdapterSet: @unchecked Sendable {
     private let linears: [String: Linear]
+    /// The projections in the model's order (targets are chosen in this order, as PEFT walks modules).
+    let linearsInOrder: [Linear]
     public private(set) var adapters: [Adapter] = []
     /// Active adapters and their weights, in activation order.
     public private(set) var active: [(name: String, weight: Float)] = []
@@ -13,6 +15,7 @@ public final class AdapterSet: @unchecked Sendable {
 
     /// - Parameter linears: the model's projections (`LlamaModel.linears`).
     public init(_ linears: [Linear]) {
+        self.linearsInOrder = linears
         self.linears = Dictionary(linears.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
