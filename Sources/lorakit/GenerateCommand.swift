@@ -7,8 +7,22 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A pulled model's name (e.g. smollm2-135m) or a path to a .gguf file or a Hugging Face directory.")
     var model: String = "smollm2-135m"
 
-    /// Resolves and loads the model with its tokenizer.
-    func load() throws -> LanguageModel { try LanguageModel.load(try ModelStore().resolve(model)) }
+    @Option(name: .customLong("adapter"),
+            help: "A PEFT adapter folder to apply, PATH or PATH:SCALE (repeat for a weighted set of adapters).")
+    var adapters: [String] = []
+
+    func validate() throws {
+        for text in adapters { _ = try AdapterSpec(parsing: text) }
+    }
+
+    /// Resolves and loads the model with its tokenizer, then loads and activates the `--adapter`s.
+    func load() throws -> LanguageModel {
+        let lm = try LanguageModel.load(try ModelStore().resolve(model))
+        if !adapters.isEmpty {
+            try AdapterSet(lm.model.linears).loadAndActivate(try adapters.map(AdapterSpec.init(parsing:)))
+        }
+        return lm
+    }
 }
 
 /// The sampler flags shared by `generate` and `chat`.

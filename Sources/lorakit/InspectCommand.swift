@@ -8,7 +8,7 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show a model's architecture, hyper-parameters and tensors (name, dtype, shape, size)."
     )
 
-    @Argument(help: "A pulled model's name or a path to a .gguf file or a Hugging Face directory.")
+    @Argument(help: "A pulled model's name, a path to a .gguf file or a Hugging Face directory, or a PEFT adapter folder.")
     var model: String
     @Flag(name: .long, help: "Print one JSON document.") var json = false
 
@@ -24,6 +24,10 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
+        let candidate = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+        if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(PEFTAdapterFile.configName).path) {
+            return try inspectAdapter(candidate)
+        }
         let url = try ModelStore().resolve(model)
         let report = try Self.inspect(url)
         if json {
@@ -47,6 +51,26 @@ struct InspectCommand: ParsableCommand {
                 + shape.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%10d\n", t.bytes)
         }
         writeOut(out)
+    }
+
+    /// A PEFT adapter folder: type, rank, alpha, targets, parameter count and size on disk.
+    func inspectAdapter(_ folder: URL) throws {
+        let summary = try AdapterSummary(folder: folder)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            writeOut(String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
+            return
+        }
+        writeOut("""
+            \(summary.path)
+            adapter: \(summary.kind)\(summary.useRSLoRA ? " (rsLoRA)" : ""), rank \(summary.rank), alpha \(summary.alpha), \
+            scaling \(summary.scaling)
+            targets: \(summary.targetModules) — \(summary.modules.count) modules
+            base model: \(summary.baseModel ?? "not recorded")
+            parameters: \(summary.parameters), size on disk: \(String(format: "%.2f", Double(summary.bytesOnDisk) / 1e6)) MB
+
+            """)
     }
 
     static func inspect(_ url: URL) throws -> Report {
