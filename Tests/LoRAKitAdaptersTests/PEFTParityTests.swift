@@ -86,3 +86,24 @@ import Testing
         for (linear, weight) in zip(lm.model.linears, baseWeights) { linear.weight = weight }
     }
 }
+
+/// `lorakit merge`'s writer: an F32 GGUF with a DoRA adapter folded in gives the logits of base + adapter.
+@Suite struct MergedModelWriterTests {
+    @Test func mergedGGUFMatchesTheAdaptedModel() throws {
+        let lm = try LanguageModel.load(PEFTParityTests.modelURL)
+        let set = AdapterSet(lm.model.linears)
+        try set.loadAndActivate([try AdapterSpec(parsing: PEFTParityTests.fixtures.appendingPathComponent("dora_qkvo").path)])
+        let ids: [Int32] = [504, 3575, 282, 4649, 314]
+        let adapted = PEFTParityTests.lastLogits(lm.model, ids)
+        try set.merge("dora_qkvo")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lorakit-merged-\(UUID().uuidString).gguf")
+        defer { try? FileManager.default.removeItem(at: out) }
+        try MergedModelWriter.writeGGUF(lm.model, metadataFrom: try GGUFFile(url: PEFTParityTests.modelURL), to: out,
+                                        type: .f32)
+        let merged = try LanguageModel.load(out)
+        #expect(merged.model.linears.allSatisfy { $0.adapters.isEmpty })
+        let diff = PEFTParityTests.maxAbs(PEFTParityTests.lastLogits(merged.model, ids), adapted)
+        #expect(diff < 1e-3, "merged GGUF vs base + adapter: max-abs \(diff)")
+        #expect(merged.chatTemplate == lm.chatTemplate)
+    }
+}
