@@ -49,7 +49,7 @@ static inline __attribute__((always_inline)) float lk_erff(float x) {
 #define GELU_C 0.7978845608f
 #define GELU_K 0.044715f
 
-LK_CLONES float lk_exp_sum(const float *x, float *y, long n, float shift, float scale) {
+LK_CLONES float lk_exp_sum(const float *restrict x, float *restrict y, long n, float shift, float scale) {
     // 16 partial sums so the loop vectorises without reassociation flags.
     float acc[16] = {0};
     long i = 0;
@@ -62,6 +62,22 @@ LK_CLONES float lk_exp_sum(const float *x, float *y, long n, float shift, float 
     }
     float sum = 0;
     for (; i < n; i++) { float e = lk_expf(x[i] - shift); sum += e; if (y) y[i] = e * scale; }
+    for (int j = 0; j < 16; j++) sum += acc[j];
+    return sum;
+}
+
+LK_CLONES float lk_exp_sum_inplace(float *x, long n, float shift, float scale) {
+    float acc[16] = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int j = 0; j < 16; j++) {
+            float e = lk_expf(x[i + j] - shift);
+            acc[j] += e;
+            x[i + j] = e * scale;
+        }
+    }
+    float sum = 0;
+    for (; i < n; i++) { float e = lk_expf(x[i] - shift); sum += e; x[i] = e * scale; }
     for (int j = 0; j < 16; j++) sum += acc[j];
     return sum;
 }

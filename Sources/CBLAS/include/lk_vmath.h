@@ -7,10 +7,12 @@
 extern "C" {
 #endif
 
-/// Outputs of the functions below must not overlap their inputs, except lk_exp_sum, which may run in place.
+/// Outputs of the functions below must not overlap their inputs (aliasing defeats vectorisation).
 
 /// y[i] = exp(x[i] - shift) * scale when y is not NULL; returns the sum of exp(x[i] - shift) (before scale).
 float lk_exp_sum(const float *x, float *y, long n, float shift, float scale);
+/// x[i] = exp(x[i] - shift) * scale in place; returns the sum of exp(x[i] - shift) (before scale).
+float lk_exp_sum_inplace(float *x, long n, float shift, float scale);
 /// y = x * sigmoid(x).
 void lk_silu(const float *x, float *y, long n);
 /// dx = g * d silu(x)/dx.

@@ -107,7 +107,7 @@ func expSum(_ row: UnsafePointer<Float>, _ n: Int, shift: Float) -> Float { lk_e
 /// row = exp(row − shift) · factor, in place.
 @inlinable
 func softmaxScaled(_ row: UnsafeMutablePointer<Float>, _ n: Int, shift: Float, factor: Float) {
-    _ = lk_exp_sum(row, row, n, shift, factor)
+    _ = lk_exp_sum_inplace(row, n, shift, factor)
 }
 
 /// Mean cross-entropy of `logits` against `targets` (rows labelled ``ignoreIndex`` are skipped).
