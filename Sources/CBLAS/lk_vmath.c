@@ -141,3 +141,19 @@ LK_CLONES void lk_gelu_erf_backward(const float *restrict x, const float *restri
         dx[i] = g[i] * (cdf + v * lk_expf(-0.5f * v * v) * 0.3989422804f);
     }
 }
+
+LK_CLONES void lk_gemv_rows(const float *restrict a, long lda, const float *restrict x, float *restrict y, long rows,
+                            long k, float alpha, float beta) {
+    for (long i = 0; i < rows; i++) {
+        const float *row = a + i * lda;
+        float acc[16] = {0};
+        long q = 0;
+        for (; q + 16 <= k; q += 16) {
+            for (int j = 0; j < 16; j++) acc[j] += row[q + j] * x[q + j];
+        }
+        float s = 0;
+        for (; q < k; q++) s += row[q] * x[q];
+        for (int j = 0; j < 16; j++) s += acc[j];
+        y[i] = alpha * s + (beta == 0 ? 0.0f : beta * y[i]);
+    }
+}

@@ -28,6 +28,10 @@ void lk_gelu_tanh_backward(const float *x, const float *g, float *dx, long n);
 void lk_gelu_erf(const float *x, float *y, long n);
 void lk_gelu_erf_backward(const float *x, const float *g, float *dx, long n);
 
+/// y[i] = alpha * dot(a[i, 0..<k], x) + beta * y[i] for i in 0..<rows (row-major a with leading dimension lda):
+/// the decode matrix-vector product, split across threads by the caller. y is not read when beta == 0.
+void lk_gemv_rows(const float *a, long lda, const float *x, float *y, long rows, long k, float alpha, float beta);
+
 #ifdef __cplusplus
 }
 #endif
