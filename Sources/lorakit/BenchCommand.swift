@@ -35,7 +35,7 @@ struct KernelsBench: ParsableCommand {
         if let error = report.blas.loadError { throw ValidationError(error) }
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }

@@ -48,6 +48,10 @@ extension Tensor {
     }
 
     /// The gradient accumulated in a leaf by ``backward()``, or `nil` before any.
+    ///
+    /// It may share its buffer with other gradients (e.g. both operands of an addition): modify it through a
+    /// `var` copy and ``withUnsafeMutableBufferPointer(_:)`` (copy-on-write), never through
+    /// ``withUnsafeSharedMutableBufferPointer(_:)``.
     public var grad: Tensor? { node?.isLeaf == true ? node?.grad : nil }
 
     /// Forgets the accumulated gradient of a leaf (the next backward starts from zero).

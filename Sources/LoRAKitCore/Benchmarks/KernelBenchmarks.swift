@@ -85,7 +85,7 @@ public enum KernelBenchmarks {
         if groups.contains(.linear) {
             let w = Tensor.randomNormal([widths[2], hidden], seed: 3), x = Tensor.randomNormal([1, hidden], seed: 4)
             let sec = BenchmarkTimer.best(repetitions: 20) { _ = linear(x, weight: w) }
-            add(KernelMeasurement(kernel: "linear 1 row (sgemv)", shape: "1x\(hidden) · \(widths[2])x\(hidden)ᵀ",
+            add(KernelMeasurement(kernel: "linear 1 row (GEMV, decode)", shape: "1x\(hidden) · \(widths[2])x\(hidden)ᵀ",
                                   threads: threads, unit: "GB/s", value: Double(w.count * 4) / sec / 1e9,
                                   milliseconds: sec * 1e3))
         }

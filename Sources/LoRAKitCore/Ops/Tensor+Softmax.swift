@@ -1,25 +1,26 @@
+import CBLAS
+
 extension Kernels {
-    /// In-place softmax of one row of length `n`; returns nothing, `row` holds probabilities.
+    /// In-place softmax of one row of length `n > 0`.
     @inlinable @inline(__always)
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
         let m = rowMax(row, n)
-        let mv = Vec(repeating: m)
-        var acc = Vec(), i = 0
-        while i + 16 <= n {
-            let e = exp(load(row + i) - mv)
-            store(e, row + i)
-            acc += e
-            i += 16
-        }
-        if i < n {
-            let e = exp(loadPartial(row + i, n - i) - mv)
-            storePartial(e, row + i, n - i)
-            for j in 0..<(n - i) { acc[j] += e[j] }
-        }
-        let inv = Vec(repeating: 1 / acc.sum())
-        i = 0
-        while i + 16 <= n { store(load(row + i) * inv, row + i); i += 16 }
-        while i < n { row[i] *= inv[0]; i += 1 }
+        let inv = 1 / lk_exp_sum_inplace(row, n, m, 1)
+        let iv = Vec(repeating: inv)
+        var i = 0
+        while i + 16 <= n { store(load(row + i) * iv, row + i); i += 16 }
+        while i < n { row[i] *= inv; i += 1 }
+    }
+
+    /// Softmax of one row of length `n > 0` from `src` into a separate `dst`.
+    @inlinable @inline(__always)
+    public static func softmaxRow(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        let m = rowMax(src, n)
+        let inv = 1 / lk_exp_sum(src, dst, n, m, 1)
+        let iv = Vec(repeating: inv)
+        var i = 0
+        while i + 16 <= n { store(load(dst + i) * iv, dst + i); i += 16 }
+        while i < n { dst[i] *= inv; i += 1 }
     }
 
     /// `dx = y · (g − Σ g·y)` for one softmax row.
@@ -37,10 +38,10 @@ extension Tensor {
     /// Softmax along the last axis.
     public func softmax() -> Tensor {
         let n = shape.last ?? 1, rows = count / Swift.max(n, 1)
-        let out = copied()
-        let p = out.base
+        let out = Tensor(uninitializedShape: shape)
+        let (src, dst) = (base, out.base)
         parallelFor(rows, grain: Swift.max(1, 8192 / Swift.max(n, 1))) { r in
-            for i in r { Kernels.softmaxRow(p + i * n, n) }
+            for i in r { Kernels.softmaxRow(src + i * n, into: dst + i * n, n) }
         }
         return Tensor.record("softmax", out, inputs: [self]) { g in
             let d = Tensor(uninitializedShape: out.shape)
