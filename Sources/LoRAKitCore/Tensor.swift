@@ -73,7 +73,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// A tensor with every element equal to `value`.
     public static func filled(_ shape: [Int], value: Float) -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         t.storage.pointer.update(repeating: value, count: t.count)
         return t
     }

@@ -21,11 +21,15 @@ struct KernelsBench: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
     @Flag(name: .long, help: "Print one JSON document instead of a table.") var json = false
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Measure only these groups (\(KernelBenchmarks.Group.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var only: [KernelBenchmarks.Group] = []
 
     func run() throws {
         runtime.apply()
         let stderr = FileHandle.standardError
-        let report = KernelBenchmarks.run(threads: runtime.resolvedThreads) { step in
+        let groups = only.isEmpty ? Set(KernelBenchmarks.Group.allCases) : Set(only)
+        let report = KernelBenchmarks.run(threads: runtime.resolvedThreads, groups: groups) { step in
             if !json { stderr.write(Data("  measuring \(step)\n".utf8)) }
         }
         if let error = report.blas.loadError { throw ValidationError(error) }
@@ -48,3 +52,5 @@ struct KernelsBench: ParsableCommand {
         }
     }
 }
+
+extension KernelBenchmarks.Group: ExpressibleByArgument {}

@@ -29,32 +29,43 @@ public struct KernelBenchmarkReport: Codable, Sendable {
 /// Kernel micro-benchmarks at SmolLM2-135M training shapes (tokens 1024 = batch 4 × 256, hidden 576, MLP 1536,
 /// vocab 49152, 9 query / 3 KV heads of 64).
 public enum KernelBenchmarks {
+    /// The families of measurements; ``run(threads:groups:progress:)`` runs the ones asked for.
+    public enum Group: String, CaseIterable, Codable, Sendable {
+        /// Raw `sgemm` at the training shapes on 1 thread and all threads.
+        case gemm
+        /// `linear` forward + backward against the same raw GEMMs, and the one-row (decode) GEMV.
+        case linear
+        /// Copy bandwidth and elementwise kernels on 1 thread and all threads.
+        case elementwise
+        /// RMSNorm, SwiGLU, softmax, attention and chunked cross-entropy, forward + backward.
+        case fused
+    }
+
     /// Training shapes: rows (tokens) × inner and the three output widths.
     public static let rows = 1024, hidden = 576, widths = [576, 1536, 49152]
 
     /// Runs every benchmark; `threads` is the "all threads" count (the 1-thread figures always run too).
     /// Restores the previous thread count afterwards.
-    public static func run(threads: Int, progress: (String) -> Void = { _ in }) -> KernelBenchmarkReport {
+    public static func run(threads: Int, groups: Set<Group> = Set(Group.allCases),
+                           progress: (String) -> Void = { _ in }) -> KernelBenchmarkReport {
         let saved = ComputeThreads.count
         defer { ComputeThreads.set(saved) }
         var out: [KernelMeasurement] = []
         func add(_ m: KernelMeasurement) { out.append(m); progress(m.kernel + " " + m.shape) }
 
         // 1. Raw sgemm, 1 thread and all threads.
-        var rawAll: [Int: Double] = [:]
-        for t in Array(Set([1, threads])).sorted() {
+        for t in Array(Set([1, threads])).sorted() where groups.contains(.gemm) {
             ComputeThreads.set(t)
             for n in widths {
                 let sec = gemmTime(m: rows, n: n, k: hidden, transA: false, transB: true)
                 let gf = 2 * Double(rows * n * hidden) / sec / 1e9
-                if t == threads { rawAll[n] = gf }
                 add(KernelMeasurement(kernel: "sgemm NT", shape: "\(rows)x\(hidden) · \(n)x\(hidden)ᵀ", threads: t,
                                       unit: "GFLOP/s", value: gf, milliseconds: sec * 1e3))
             }
         }
         ComputeThreads.set(threads)
         // 2. linear forward + backward (3 GEMMs) vs the same three raw sgemm calls.
-        for n in widths {
+        for n in widths where groups.contains(.linear) {
             let raw = gemmTime(m: rows, n: n, k: hidden, transA: false, transB: true)
                 + gemmTime(m: rows, n: hidden, k: n, transA: false, transB: false)
                 + gemmTime(m: n, n: hidden, k: rows, transA: true, transB: false)
@@ -71,7 +82,7 @@ public enum KernelBenchmarks {
                                   milliseconds: sec * 1e3, reference: "3 raw sgemm (NT, NN, TN)", ratio: raw / sec))
         }
         // 3. Decode: one row through the largest weight (GEMV streams the matrix).
-        do {
+        if groups.contains(.linear) {
             let w = Tensor.randomNormal([widths[2], hidden], seed: 3), x = Tensor.randomNormal([1, hidden], seed: 4)
             let sec = BenchmarkTimer.best(repetitions: 20) { _ = linear(x, weight: w) }
             add(KernelMeasurement(kernel: "linear 1 row (sgemv)", shape: "1x\(hidden) · \(widths[2])x\(hidden)ᵀ",
@@ -79,13 +90,13 @@ public enum KernelBenchmarks {
                                   milliseconds: sec * 1e3))
         }
         // 4. Memory bandwidth reference and elementwise kernels, 1 thread and all threads.
-        for t in Array(Set([1, threads])).sorted() {
+        for t in Array(Set([1, threads])).sorted() where groups.contains(.elementwise) {
             ComputeThreads.set(t)
             for m in elementwise(threads: t) { add(m) }
         }
         ComputeThreads.set(threads)
         // 5. Fused training kernels, forward + backward.
-        for m in fused(threads: threads) { add(m) }
+        if groups.contains(.fused) { for m in fused(threads: threads) { add(m) } }
         return KernelBenchmarkReport(blas: .current, threads: threads, measurements: out)
     }
 

@@ -1,3 +1,5 @@
+import CBLAS
+
 /// SIMD building blocks for the hot loops: 16-lane loads/stores over raw pointers and vector `exp`, `tanh`,
 /// `sigmoid`, `erf`.
 public typealias Vec = SIMD16<Float>
@@ -105,6 +107,12 @@ public enum Kernels {
             }
             while i < r.upperBound { dst[i] += src[i]; i += 1 }
         }
+    }
+
+    /// Runs a C vector kernel over `0..<n` in contiguous pieces across the compute threads.
+    @inlinable
+    public static func chunked(_ n: Int, _ body: (_ start: Int, _ count: Int) -> Void) {
+        parallelFor(n, grain: elementwiseGrain / 4) { r in body(r.lowerBound, r.count) }
     }
 
     /// Applies `op` to each element of `src`, writing `dst` (may alias).

@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// The label that marks a position without loss (PyTorch's `ignore_index`).
@@ -101,28 +102,12 @@ public func linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: [Int32],
 
 /// Σ exp(row − shift).
 @inlinable
-func expSum(_ row: UnsafePointer<Float>, _ n: Int, shift: Float) -> Float {
-    let sv = Vec(repeating: shift)
-    var acc = Vec(), i = 0
-    while i + 16 <= n { acc += Kernels.exp(Kernels.load(row + i) - sv); i += 16 }
-    var s = acc.sum()
-    if i < n {
-        let e = Kernels.exp(Kernels.loadPartial(row + i, n - i) - sv)
-        for j in 0..<(n - i) { s += e[j] }
-    }
-    return s
-}
+func expSum(_ row: UnsafePointer<Float>, _ n: Int, shift: Float) -> Float { lk_exp_sum(row, nil, n, shift, 1) }
 
 /// row = exp(row − shift) · factor, in place.
 @inlinable
 func softmaxScaled(_ row: UnsafeMutablePointer<Float>, _ n: Int, shift: Float, factor: Float) {
-    let sv = Vec(repeating: shift), fv = Vec(repeating: factor)
-    var i = 0
-    while i + 16 <= n { Kernels.store(Kernels.exp(Kernels.load(row + i) - sv) * fv, row + i); i += 16 }
-    if i < n {
-        let m = n - i
-        Kernels.storePartial(Kernels.exp(Kernels.loadPartial(row + i, m) - sv) * fv, row + i, m)
-    }
+    _ = lk_exp_sum(row, row, n, shift, factor)
 }
 
 /// Mean cross-entropy of `logits` against `targets` (rows labelled ``ignoreIndex`` are skipped).

@@ -1,3 +1,5 @@
+import CBLAS
+
 /// GELU's two formulas (PyTorch `approximate="tanh"` / `"none"`).
 public enum GELUApproximation: String, Sendable, CaseIterable {
     /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) — GPT-2, `gelu_pytorch_tanh`.
@@ -6,20 +8,20 @@ public enum GELUApproximation: String, Sendable, CaseIterable {
     case erf
 }
 
-@usableFromInline let geluC: Float = 0.797_884_560_8  // √(2/π)
-@usableFromInline let geluK: Float = 0.044_715
+// The exp-heavy loops run in CBLAS/lk_vmath.c, built per CPU (AVX-512 / AVX2 / baseline) and chosen at load
+// time; the same formulas in Swift SIMD (`Kernels.sigmoid`, `Kernels.tanh`, `Kernels.erf`) are kept for other
+// kernels and tests.
 
 extension Tensor {
     /// SiLU (swish): `x · sigmoid(x)`, elementwise.
     public func silu() -> Tensor {
         let out = Tensor(uninitializedShape: shape)
-        Kernels.map(base, out.base, count) { $0 * Kernels.sigmoid($0) }
+        let (px, po) = (base, out.base)
+        Kernels.chunked(count) { s, n in lk_silu(px + s, po + s, n) }
         return Tensor.record("silu", out, inputs: [self]) { [self] g in
             let d = Tensor(uninitializedShape: self.shape)
-            Kernels.zip(self.base, g.base, d.base, self.count) { x, g in
-                let s = Kernels.sigmoid(x)
-                return g * s * (1 + x * (1 - s))
-            }
+            let (px, pg, pd) = (self.base, g.base, d.base)
+            Kernels.chunked(self.count) { s, n in lk_silu_backward(px + s, pg + s, pd + s, n) }
             return [d]
         }
     }
@@ -27,34 +29,17 @@ extension Tensor {
     /// GELU, elementwise.
     public func gelu(_ approximation: GELUApproximation = .tanh) -> Tensor {
         let out = Tensor(uninitializedShape: shape)
+        let (px, po) = (base, out.base)
         switch approximation {
-        case .tanh:
-            Kernels.map(base, out.base, count) { x in
-                let inner: Vec = geluC * (x + geluK * x * x * x)
-                return 0.5 * x * (1 + Kernels.tanh(inner))
-            }
-        case .erf:
-            Kernels.map(base, out.base, count) { x in 0.5 * x * (1 + Kernels.erf(x * 0.707_106_781)) }
+        case .tanh: Kernels.chunked(count) { s, n in lk_gelu_tanh(px + s, po + s, n) }
+        case .erf: Kernels.chunked(count) { s, n in lk_gelu_erf(px + s, po + s, n) }
         }
         return Tensor.record("gelu", out, inputs: [self]) { [self] g in
             let d = Tensor(uninitializedShape: self.shape)
+            let (px, pg, pd) = (self.base, g.base, d.base)
             switch approximation {
-            case .tanh:
-                Kernels.zip(self.base, g.base, d.base, self.count) { x, g in
-                    let x2: Vec = x * x
-                    let inner: Vec = geluC * (x + geluK * x2 * x)
-                    let t: Vec = Kernels.tanh(inner)
-                    let dInner: Vec = geluC * (1 + 3 * geluK * x2)
-                    let left: Vec = 0.5 * (1 + t)
-                    let right: Vec = 0.5 * x * (1 - t * t) * dInner
-                    return g * (left + right)
-                }
-            case .erf:
-                Kernels.zip(self.base, g.base, d.base, self.count) { x, g in
-                    let cdf: Vec = 0.5 * (1 + Kernels.erf(x * 0.707_106_781))
-                    let pdf: Vec = Kernels.exp(-0.5 * x * x) * 0.398_942_280_4
-                    return g * (cdf + x * pdf)
-                }
+            case .tanh: Kernels.chunked(self.count) { s, n in lk_gelu_tanh_backward(px + s, pg + s, pd + s, n) }
+            case .erf: Kernels.chunked(self.count) { s, n in lk_gelu_erf_backward(px + s, pg + s, pd + s, n) }
             }
             return [d]
         }
@@ -68,22 +53,15 @@ extension Tensor {
 public func swiglu(gate: Tensor, up: Tensor) -> Tensor {
     precondition(gate.shape == up.shape, "swiglu shapes differ: \(gate.shape) vs \(up.shape)")
     let out = Tensor(uninitializedShape: gate.shape)
-    Kernels.zip(gate.base, up.base, out.base, gate.count) { a, b in a * Kernels.sigmoid(a) * b }
+    let (pa, pb, po) = (gate.base, up.base, out.base)
+    Kernels.chunked(gate.count) { s, n in lk_swiglu(pa + s, pb + s, po + s, n) }
     return Tensor.record("swiglu", out, inputs: [gate, up]) { g in
-        let n = gate.count
-        var dGate: Tensor?, dUp: Tensor?
-        if gate.requiresGrad {
-            let d = Tensor(uninitializedShape: gate.shape)
-            Kernels.zip3(gate.base, up.base, g.base, d.base, n) { a, b, g in
-                let s = Kernels.sigmoid(a)
-                return g * b * s * (1 + a * (1 - s))
-            }
-            dGate = d
-        }
-        if up.requiresGrad {
-            let d = Tensor(uninitializedShape: up.shape)
-            Kernels.zip(gate.base, g.base, d.base, n) { a, g in g * a * Kernels.sigmoid(a) }
-            dUp = d
+        let dGate = gate.requiresGrad ? Tensor(uninitializedShape: gate.shape) : nil
+        let dUp = up.requiresGrad ? Tensor(uninitializedShape: up.shape) : nil
+        let (pa, pb, pg) = (gate.base, up.base, g.base)
+        let (pdg, pdu) = (dGate?.base, dUp?.base)
+        Kernels.chunked(gate.count) { s, n in
+            lk_swiglu_backward(pa + s, pb + s, pg + s, pdg.map { $0 + s }, pdu.map { $0 + s }, n)
         }
         return [dGate, dUp]
     }

@@ -1,25 +1,15 @@
+import CBLAS
+
 extension Kernels {
-    /// In-place softmax of one row of length `n`; returns nothing, `row` holds probabilities.
+    /// In-place softmax of one row of length `n > 0`.
     @inlinable @inline(__always)
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
         let m = rowMax(row, n)
-        let mv = Vec(repeating: m)
-        var acc = Vec(), i = 0
-        while i + 16 <= n {
-            let e = exp(load(row + i) - mv)
-            store(e, row + i)
-            acc += e
-            i += 16
-        }
-        if i < n {
-            let e = exp(loadPartial(row + i, n - i) - mv)
-            storePartial(e, row + i, n - i)
-            for j in 0..<(n - i) { acc[j] += e[j] }
-        }
-        let inv = Vec(repeating: 1 / acc.sum())
-        i = 0
-        while i + 16 <= n { store(load(row + i) * inv, row + i); i += 16 }
-        while i < n { row[i] *= inv[0]; i += 1 }
+        let inv = 1 / lk_exp_sum(row, row, n, m, 1)
+        let iv = Vec(repeating: inv)
+        var i = 0
+        while i + 16 <= n { store(load(row + i) * iv, row + i); i += 16 }
+        while i < n { row[i] *= inv; i += 1 }
     }
 
     /// `dx = y · (g − Σ g·y)` for one softmax row.

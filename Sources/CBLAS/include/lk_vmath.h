@@ -1,0 +1,32 @@
+// LoRAKit's exp-heavy elementwise kernels. Plain C loops that the compiler vectorises; on x86-64 Linux each is
+// built for AVX-512, AVX2+FMA and the baseline and picked at load time by CPU (target_clones), so the binary
+// stays portable while Swift's SIMD types (compiled for the x86-64 baseline) would run them 3-5x slower.
+#ifndef LK_VMATH_H
+#define LK_VMATH_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Outputs of the functions below must not overlap their inputs, except lk_exp_sum, which may run in place.
+
+/// y[i] = exp(x[i] - shift) * scale when y is not NULL; returns the sum of exp(x[i] - shift) (before scale).
+float lk_exp_sum(const float *x, float *y, long n, float shift, float scale);
+/// y = x * sigmoid(x).
+void lk_silu(const float *x, float *y, long n);
+/// dx = g * d silu(x)/dx.
+void lk_silu_backward(const float *x, const float *g, float *dx, long n);
+/// y = silu(gate) * up.
+void lk_swiglu(const float *gate, const float *up, float *y, long n);
+/// dgate = g * up * silu'(gate), dup = g * silu(gate); either output may be NULL.
+void lk_swiglu_backward(const float *gate, const float *up, const float *g, float *dgate, float *dup, long n);
+/// GELU, tanh approximation, and its backward.
+void lk_gelu_tanh(const float *x, float *y, long n);
+void lk_gelu_tanh_backward(const float *x, const float *g, float *dx, long n);
+/// GELU with erf, and its backward.
+void lk_gelu_erf(const float *x, float *y, long n);
+void lk_gelu_erf_backward(const float *x, const float *g, float *dx, long n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,127 @@
+#include "lk_vmath.h"
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LK_CLONES
+#endif
+
+// exp(x): Cephes polynomial, relative error ~2e-7 on [-87, 88]; same maths as Kernels.exp in Swift.
+static inline __attribute__((always_inline)) float lk_expf(float x) {
+    x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+    const float magic = 12582912.0f;
+    float kb = x * 1.44269504f + magic;
+    float k = kb - magic;
+    float r = x - k * 0.693359375f - k * -2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    int32_t bits;
+    memcpy(&bits, &kb, 4);
+    bits = (bits - 0x4B400000 + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return y * scale;
+}
+
+static inline __attribute__((always_inline)) float lk_sigmoidf(float x) { return 1.0f / (1.0f + lk_expf(-x)); }
+static inline __attribute__((always_inline)) float lk_tanhf(float x) { return 1.0f - 2.0f / (lk_expf(2.0f * x) + 1.0f); }
+
+// erf(x), Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7).
+static inline __attribute__((always_inline)) float lk_erff(float x) {
+    float a = x < 0 ? -x : x;
+    float t = 1.0f / (1.0f + 0.3275911f * a);
+    float p = 1.061405429f;
+    p = p * t - 1.453152027f;
+    p = p * t + 1.421413741f;
+    p = p * t - 0.284496736f;
+    p = p * t + 0.254829592f;
+    float y = 1.0f - p * t * lk_expf(-a * a);
+    return x < 0 ? -y : y;
+}
+
+#define GELU_C 0.7978845608f
+#define GELU_K 0.044715f
+
+LK_CLONES float lk_exp_sum(const float *x, float *y, long n, float shift, float scale) {
+    // 16 partial sums so the loop vectorises without reassociation flags.
+    float acc[16] = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int j = 0; j < 16; j++) {
+            float e = lk_expf(x[i + j] - shift);
+            acc[j] += e;
+            if (y) y[i + j] = e * scale;
+        }
+    }
+    float sum = 0;
+    for (; i < n; i++) { float e = lk_expf(x[i] - shift); sum += e; if (y) y[i] = e * scale; }
+    for (int j = 0; j < 16; j++) sum += acc[j];
+    return sum;
+}
+
+LK_CLONES void lk_silu(const float *restrict x, float *restrict y, long n) {
+    for (long i = 0; i < n; i++) y[i] = x[i] * lk_sigmoidf(x[i]);
+}
+
+LK_CLONES void lk_silu_backward(const float *restrict x, const float *restrict g, float *restrict dx, long n) {
+    for (long i = 0; i < n; i++) {
+        float s = lk_sigmoidf(x[i]);
+        dx[i] = g[i] * s * (1.0f + x[i] * (1.0f - s));
+    }
+}
+
+LK_CLONES void lk_swiglu(const float *restrict gate, const float *restrict up, float *restrict y, long n) {
+    for (long i = 0; i < n; i++) y[i] = gate[i] * lk_sigmoidf(gate[i]) * up[i];
+}
+
+LK_CLONES void lk_swiglu_backward(const float *restrict gate, const float *restrict up, const float *restrict g, float *restrict dgate, float *restrict dup,
+                                  long n) {
+    if (dgate && dup) {
+        for (long i = 0; i < n; i++) {
+            float a = gate[i], s = lk_sigmoidf(a);
+            dgate[i] = g[i] * up[i] * s * (1.0f + a * (1.0f - s));
+            dup[i] = g[i] * a * s;
+        }
+    } else if (dgate) {
+        for (long i = 0; i < n; i++) {
+            float a = gate[i], s = lk_sigmoidf(a);
+            dgate[i] = g[i] * up[i] * s * (1.0f + a * (1.0f - s));
+        }
+    } else if (dup) {
+        for (long i = 0; i < n; i++) dup[i] = g[i] * gate[i] * lk_sigmoidf(gate[i]);
+    }
+}
+
+LK_CLONES void lk_gelu_tanh(const float *restrict x, float *restrict y, long n) {
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        y[i] = 0.5f * v * (1.0f + lk_tanhf(GELU_C * (v + GELU_K * v * v * v)));
+    }
+}
+
+LK_CLONES void lk_gelu_tanh_backward(const float *restrict x, const float *restrict g, float *restrict dx, long n) {
+    for (long i = 0; i < n; i++) {
+        float v = x[i], v2 = v * v;
+        float t = lk_tanhf(GELU_C * (v + GELU_K * v2 * v));
+        dx[i] = g[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * GELU_C * (1.0f + 3.0f * GELU_K * v2));
+    }
+}
+
+LK_CLONES void lk_gelu_erf(const float *restrict x, float *restrict y, long n) {
+    for (long i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + lk_erff(x[i] * 0.7071067812f));
+}
+
+LK_CLONES void lk_gelu_erf_backward(const float *restrict x, const float *restrict g, float *restrict dx, long n) {
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        float cdf = 0.5f * (1.0f + lk_erff(v * 0.7071067812f));
+        dx[i] = g[i] * (cdf + v * lk_expf(-0.5f * v * v) * 0.3989422804f);
+    }
+}
