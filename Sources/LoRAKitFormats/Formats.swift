@@ -1,2 +1,4 @@
-/// File formats: GGUF, safetensors and model configuration files.
+/// File formats: GGUF (``GGUFFile``, ``GGUFWriter``, ``GGMLDequantizer``), safetensors (``SafeTensorsFile``,
+/// ``SafeTensorsWriter``) and Hugging Face `config.json` (``HFModelConfig``). Errors are ``FormatError``.
+/// See docs/formats.md.
 public enum Formats {}

@@ -117,6 +117,14 @@ struct SmolLM2GGUFTests {
             total += info.elementCount
         }
         #expect(total == 134_515_008)
+        let embedding = try gguf.tensor(named: "token_embd.weight")
+        let oneThread = try clock.measure {
+            try buffer.withUnsafeMutableBufferPointer {
+                try gguf.dequantize(embedding, into: UnsafeMutableBufferPointer(rebasing: $0[0 ..< embedding.elementCount]),
+                                    threads: 1)
+            }
+        }
+        print("SmolLM2 token_embd Q8_0 on 1 thread: \(oneThread)")
         print("SmolLM2 dequantization: Q8_0 token_embd (28.3M) \(embeddingTime), 210 Q4_1 matrices \(q41Time), "
               + "threads \(ProcessInfo.processInfo.activeProcessorCount)")
     }
