@@ -3,12 +3,14 @@ import Testing
 @testable import LoRAKitTokenizers
 
 /// Opt-in speed measurement (`LORAKIT_BENCHMARKS=1`): encodes ~1 MB of mixed text and reports tokens/s.
+/// `LORAKIT_BENCH_TEXT=/path/file.txt` measures that file instead of the synthetic corpus text.
 @Suite("Encoding speed", .enabled(if: ProcessInfo.processInfo.environment["LORAKIT_BENCHMARKS"] != nil))
 struct EncodingSpeedTests {
     @Test func encodeOneMegabyte() throws {
         let tokenizer = try #require(Fixtures.smolLM2)
         // Corpus strings repeated with a varying number so that words are not all cache hits.
-        var text = ""
+        var text = ProcessInfo.processInfo.environment["LORAKIT_BENCH_TEXT"]
+            .flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
         var i = 0
         while text.utf8.count < 1_000_000 {
             let c = Fixtures.encodeCases[i % Fixtures.encodeCases.count]
