@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -89,6 +90,7 @@ def main() -> None:
         "new_tokens": args.new_tokens,
         "dtype": "float32",
         "adapter": str(args.adapter) if args.adapter else None,
+        "loadavg_1m_at_end": round(os.getloadavg()[0], 2),  # > threads means the numbers are depressed
         "versions": versions(),
     }))
 

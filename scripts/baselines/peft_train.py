@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -59,7 +60,7 @@ def main() -> None:
         opt.step()
         opt.zero_grad(set_to_none=True)
         times.append(time.perf_counter() - t)
-        losses.append(float(loss))
+        losses.append(loss.detach().item())
         print(f"step {step}: loss {losses[-1]:.4f}, {times[-1]:.2f} s", file=sys.stderr)
     s_per_step = sum(times[1:]) / len(times[1:])
     print(json.dumps({
@@ -74,6 +75,7 @@ def main() -> None:
         "trainable_params": sum(p.numel() for p in trainable),
         "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),
         "dtype": "float32",
+        "loadavg_1m_at_end": round(os.getloadavg()[0], 2),  # > threads means the numbers are depressed
         "versions": versions(),
     }))
 
