@@ -20,7 +20,7 @@ struct ChatCommand: ParsableCommand {
         runtime.apply()
         let lm = try modelOptions.load()
         let generator = Generator(lm)
-        let start: [ChatTurn] = system.map { [ChatTurn(role: "system", content: $0)] } ?? []
+        let start: [ChatMessage] = system.map { [.system($0)] } ?? []
         var turns = start
         let interactive = isatty(STDIN_FILENO) != 0
         if interactive { writeOut("Chatting with \(lm.source.lastPathComponent). /reset starts over, /exit quits.\n") }
@@ -36,12 +36,12 @@ struct ChatCommand: ParsableCommand {
                 writeOut("(conversation reset)\n")
                 continue
             }
-            turns.append(ChatTurn(role: "user", content: text))
+            turns.append(.user(text))
             let ids = try lm.encodeChat(turns)
             let parameters = GenerationParameters(maxTokens: maxTokens, sampling: sampling.parameters)
             let result = try generator.generate(prompt: ids, parameters: parameters) { writeOut($0) }
             writeOut("\n")
-            turns.append(ChatTurn(role: "assistant", content: result.text))
+            turns.append(.assistant(result.text))
             if verbose { reportStatistics(result) }
         }
     }

@@ -91,9 +91,9 @@ struct GenerateCommand: ParsableCommand {
         let lm = try modelOptions.load()
         let ids: [Int32]
         if chat {
-            var turns: [ChatTurn] = []
-            if let system { turns.append(ChatTurn(role: "system", content: system)) }
-            turns.append(ChatTurn(role: "user", content: prompt))
+            var turns: [ChatMessage] = []
+            if let system { turns.append(.system(system)) }
+            turns.append(.user(prompt))
             ids = try lm.encodeChat(turns)
         } else {
             ids = lm.encode(prompt)

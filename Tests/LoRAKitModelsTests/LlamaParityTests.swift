@@ -104,7 +104,7 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     @Test func chatTemplateRendersTheFixturePrompt() throws {
         let lm = try SharedSmolLM.model()
         let prompt = try LlamaFixture.shared.get().prompts[2]
-        let text = try lm.renderChat([ChatTurn(role: "user", content: "What is 12 times 7? Answer briefly.")])
+        let text = try lm.renderChat([.user("What is 12 times 7? Answer briefly.")])
         #expect(text == prompt.text)
     }
 }

@@ -57,6 +57,7 @@ public struct GenerationResult: Sendable, Equatable {
 public enum GenerationError: Error, CustomStringConvertible, Equatable {
     case emptyPrompt
     case tokenOutOfRange(Int32, vocabulary: Int)
+    case promptTooLong(tokens: Int, context: Int)
     case invalidParameter(String)
 
     public var description: String {
@@ -64,6 +65,8 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
         case .emptyPrompt: return "the prompt is empty; give at least one token of text"
         case let .tokenOutOfRange(id, vocabulary):
             return "token id \(id) is outside the model's vocabulary 0..<\(vocabulary) (wrong tokenizer for this model?)"
+        case let .promptTooLong(tokens, context):
+            return "the prompt has \(tokens) tokens, more than the model's context of \(context); shorten it"
         case let .invalidParameter(text): return text
         }
     }
@@ -117,6 +120,9 @@ public final class Generator: @unchecked Sendable {
         }
         let stopIDs = parameters.stopTokenIDs ?? languageModel.stopTokenIDs
         let contextLimit = model.configuration.maxPositionEmbeddings
+        guard prompt.count < contextLimit else {
+            throw GenerationError.promptTooLong(tokens: prompt.count, context: contextLimit)
+        }
         let cache = self.cache ?? model.makeCache(capacity: min(prompt.count + parameters.maxTokens + 1, contextLimit))
         self.cache = cache
 

@@ -7,7 +7,7 @@ import LoRAKitTokenizers
 ///
 /// ```swift
 /// let lm = try LanguageModel.load(try ModelStore().resolve("smollm2-135m"))
-/// let ids = try lm.encodeChat([ChatTurn(role: "user", content: "Hi")])
+/// let ids = try lm.encodeChat([.user("Hi")])
 /// ```
 public final class LanguageModel: @unchecked Sendable {
     public let model: LlamaModel
@@ -16,6 +16,8 @@ public final class LanguageModel: @unchecked Sendable {
     public let chatTemplate: String?
     /// The file or directory it was loaded from.
     public let source: URL
+    private var parsed: ChatTemplate?
+    private let templateLock = NSLock()
 
     public init(model: LlamaModel, tokenizer: BPETokenizer, chatTemplate: String?, source: URL) {
         self.model = model
@@ -47,15 +49,31 @@ public final class LanguageModel: @unchecked Sendable {
     /// Token ids of plain text: BOS only when the model's metadata asks for it (`add_bos_token`).
     public func encode(_ text: String) -> [Int32] { tokenizer.encode(text, addSpecialTokens: true) }
 
-    /// The prompt text of a conversation, rendered with the model's chat template.
-    /// - Throws: ``ModelLoadingError/invalidConfiguration(_:)`` when the template cannot be rendered.
-    public func renderChat(_ turns: [ChatTurn], addGenerationPrompt: Bool = true) throws -> String {
-        try ChatFormatter(template: chatTemplate).render(turns, addGenerationPrompt: addGenerationPrompt)
+    /// The prompt text of a conversation, rendered with the model's Jinja chat template (as transformers'
+    /// `apply_chat_template(..., tokenize=False)`).
+    /// - Throws: ``ModelLoadingError/invalidConfiguration(_:)`` when the model has no template, or the template's
+    ///   `ChatTemplateError`.
+    public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
+        guard let template = try parsedTemplate() else {
+            throw ModelLoadingError.invalidConfiguration(
+                "the model has no chat template (tokenizer.chat_template / tokenizer_config.json); run without --chat")
+        }
+        return try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt, tokenizer: tokenizer)
     }
 
-    /// Token ids of a conversation rendered with the chat template (special tokens in it become their ids).
-    public func encodeChat(_ turns: [ChatTurn], addGenerationPrompt: Bool = true) throws -> [Int32] {
-        tokenizer.encode(try renderChat(turns, addGenerationPrompt: addGenerationPrompt), addSpecialTokens: false)
+    /// Token ids of a conversation rendered with the chat template (special tokens in it become their ids; no
+    /// extra BOS: templates write it themselves).
+    public func encodeChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> [Int32] {
+        tokenizer.encode(try renderChat(messages, addGenerationPrompt: addGenerationPrompt), addSpecialTokens: false)
+    }
+
+    private func parsedTemplate() throws -> ChatTemplate? {
+        templateLock.lock()
+        defer { templateLock.unlock() }
+        if let parsed { return parsed }
+        guard let chatTemplate else { return nil }
+        parsed = try ChatTemplate(source: chatTemplate)
+        return parsed
     }
 
     /// Ids that end generation: EOS and, for ChatML models, `<|im_end|>`.
