@@ -17,9 +17,18 @@ build: setup
 model: build
 	$(BIN) pull smollm2-135m
 
+# Until `lorakit train` lands, the demo runs what exists: the base model, a PEFT adapter on it, the kernels' speed.
+PROMPT = "Name a colour of the sky."
 demo: build model
 	$(BIN) --version
-	$(BIN) bench kernels
+	@echo "== base model"
+	$(BIN) generate --model smollm2-135m --chat --prompt $(PROMPT) --temperature 0 --max-tokens 24
+	@echo "== with a DoRA adapter made by Hugging Face PEFT"
+	$(BIN) inspect Tests/Fixtures/peft/dora_qkvo
+	$(BIN) generate --model smollm2-135m --chat --prompt $(PROMPT) --temperature 0 --max-tokens 24 \
+	    --adapter Tests/Fixtures/peft/dora_qkvo
+	@echo "== kernels"
+	$(BIN) bench kernels --only gemm
 
 # Tests run on the optimised build: the numeric tests run real model shapes.
 test: setup
