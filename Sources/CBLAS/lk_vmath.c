@@ -142,18 +142,22 @@ LK_CLONES void lk_gelu_erf_backward(const float *restrict x, const float *restri
     }
 }
 
-LK_CLONES void lk_gemv_rows(const float *restrict a, long lda, const float *restrict x, float *restrict y, long rows,
-                            long k, float alpha, float beta) {
+LK_CLONES void lk_gemm_skinny(const float *restrict w, long ldw, const float *restrict x, long ldx,
+                              float *restrict y, long ldy, long m, long rows, long k, float alpha, float beta) {
     for (long i = 0; i < rows; i++) {
-        const float *row = a + i * lda;
-        float acc[16] = {0};
-        long q = 0;
-        for (; q + 16 <= k; q += 16) {
-            for (int j = 0; j < 16; j++) acc[j] += row[q + j] * x[q + j];
+        const float *row = w + i * ldw;
+        for (long j = 0; j < m; j++) {
+            const float *xv = x + j * ldx;
+            float acc[16] = {0};
+            long q = 0;
+            for (; q + 16 <= k; q += 16) {
+                for (int t = 0; t < 16; t++) acc[t] += row[q + t] * xv[q + t];
+            }
+            float s = 0;
+            for (; q < k; q++) s += row[q] * xv[q];
+            for (int t = 0; t < 16; t++) s += acc[t];
+            float *out = y + j * ldy + i;
+            *out = alpha * s + (beta == 0 ? 0.0f : beta * *out);
         }
-        float s = 0;
-        for (; q < k; q++) s += row[q] * x[q];
-        for (int j = 0; j < 16; j++) s += acc[j];
-        y[i] = alpha * s + (beta == 0 ? 0.0f : beta * y[i]);
     }
 }

@@ -28,9 +28,11 @@ void lk_gelu_tanh_backward(const float *x, const float *g, float *dx, long n);
 void lk_gelu_erf(const float *x, float *y, long n);
 void lk_gelu_erf_backward(const float *x, const float *g, float *dx, long n);
 
-/// y[i] = alpha * dot(a[i, 0..<k], x) + beta * y[i] for i in 0..<rows (row-major a with leading dimension lda):
-/// the decode matrix-vector product, split across threads by the caller. y is not read when beta == 0.
-void lk_gemv_rows(const float *a, long lda, const float *x, float *y, long rows, long k, float alpha, float beta);
+/// Skinny GEMM y[m, rows] = alpha * x[m, k] · w[rows, k]ᵀ + beta * y (row-major, leading dimensions ldx, ldw,
+/// ldy): each weight row is read once for all m inputs, so a decode batch of m ≤ 4 rows streams the weights at
+/// memory bandwidth. The caller splits `rows` across threads. y is not read when beta == 0.
+void lk_gemm_skinny(const float *w, long ldw, const float *x, long ldx, float *y, long ldy, long m, long rows, long k,
+                    float alpha, float beta);
 
 #ifdef __cplusplus
 }

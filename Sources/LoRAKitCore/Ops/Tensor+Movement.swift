@@ -123,3 +123,24 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Overwrites elements `start ..< start + source.shape[axis]` along `axis` with `source` (no autograd;
+    /// copy-on-write). For KV caches: write `[batch, new, kvHeads, headDim]` at sequence position `start` of a
+    /// `[batch, capacity, kvHeads, headDim]` cache.
+    public mutating func replaceSlice(axis: Int, start: Int, with source: Tensor) {
+        precondition(axis >= 0 && axis < rank && source.rank == rank, "replaceSlice axis \(axis): \(source.shape) into \(shape)")
+        var a = shape, b = source.shape
+        a[axis] = 0; b[axis] = 0
+        precondition(a == b && start >= 0 && start + source.shape[axis] <= shape[axis],
+                     "cannot write \(source.shape) at \(start) along axis \(axis) of \(shape)")
+        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        let (n, m) = (shape[axis], source.shape[axis])
+        let src = source.base
+        withUnsafeMutableBufferPointer { dst in
+            for o in 0..<outer {
+                (dst.baseAddress! + (o * n + start) * inner).update(from: src + o * m * inner, count: m * inner)
+            }
+        }
+    }
+}
