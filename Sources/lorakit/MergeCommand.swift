@@ -5,27 +5,28 @@ import LoRAKit
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Fold LoRA/DoRA adapters into the base weights and write a standalone GGUF model.",
+        abstract: "Fold LoRA/DoRA adapters into the base weights and write a standalone model (GGUF or Hugging Face).",
         discussion: """
-            The output keeps the base model's tokenizer, chat template and hyper-parameters, with every weight
-            matrix stored as F16 (default) or F32. It loads in LoRAKit (`--model OUT.gguf`) and in llama.cpp.
+            --out NAME.gguf writes a GGUF file (loads in LoRAKit and llama.cpp); any other --out writes a Hugging Face
+            folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json) that transformers loads.
+            Both keep the base model's tokenizer, chat template and hyper-parameters; weight matrices are F16 or F32.
             Example: lorakit merge --model smollm2-135m --adapter ./my-adapter --out merged.gguf
             """
     )
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: .long, help: "The GGUF file to write.") var out: String
-    @Option(name: .long, help: "Weight storage type: f16 or f32.") var dtype: String = "f16"
+    @Option(name: .long, help: "A .gguf file, or a folder for a Hugging Face model.") var out: String
+    @Option(name: .long, help: "Weight storage type: f16 or f32 (default: f16 for GGUF, f32 for Hugging Face).")
+    var dtype: String?
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        guard MergedModelWriter.WeightType(rawValue: dtype) != nil else {
+        if let dtype, MergedModelWriter.WeightType(rawValue: dtype) == nil {
             throw ValidationError("--dtype must be f16 or f32, got '\(dtype)'")
         }
         guard !modelOptions.adapters.isEmpty else {
             throw ValidationError("give at least one --adapter PATH[:SCALE] to merge")
         }
-        guard out.hasSuffix(".gguf") else { throw ValidationError("--out must name a .gguf file, got '\(out)'") }
     }
 
     func run() throws {
@@ -40,11 +41,18 @@ struct MergeCommand: ParsableCommand {
         let weights = set.active
         for (adapter, entry) in zip(adapters, weights) { try set.merge(adapter.name, weight: entry.weight) }
         let url = URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
-        try MergedModelWriter.writeGGUF(lm.model, metadataFrom: try GGUFFile(url: source), to: url,
-                                        type: MergedModelWriter.WeightType(rawValue: dtype) ?? .f16)
+        let gguf = try GGUFFile(url: source)
+        let asGGUF = url.pathExtension == "gguf"
+        let type = MergedModelWriter.WeightType(rawValue: dtype ?? (asGGUF ? "f16" : "f32")) ?? .f32
+        if asGGUF {
+            try MergedModelWriter.writeGGUF(lm.model, metadataFrom: gguf, to: url, type: type)
+        } else {
+            try MergedModelWriter.writeHuggingFace(lm.model, vocabulary: try GGUFTokenizerLoader.vocabulary(from: gguf),
+                                                   to: url, type: type)
+        }
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        print("merged \(adapters.map(\.name).joined(separator: ", ")) into \(url.path) (\(dtype), "
-              + String(format: "%.1f MB)", Double(size) / 1e6))
+        print("merged \(adapters.map(\.name).joined(separator: ", ")) into \(url.path) (\(type.rawValue)"
+              + (asGGUF ? String(format: ", %.1f MB)", Double(size) / 1e6) : ")"))
         print("try it: lorakit generate --model \(url.path) --chat --prompt \"Hello\"")
     }
 }

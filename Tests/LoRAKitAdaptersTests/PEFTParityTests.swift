@@ -107,3 +107,27 @@ import Testing
         #expect(merged.chatTemplate == lm.chatTemplate)
     }
 }
+
+/// `lorakit merge --out DIR`: a Hugging Face folder that loads back with the same logits and token ids.
+@Suite struct HuggingFaceExportTests {
+    @Test func exportedFolderLoadsBackIdentically() throws {
+        let lm = try LanguageModel.load(PEFTParityTests.modelURL)
+        let set = AdapterSet(lm.model.linears)
+        try set.loadAndActivate([try AdapterSpec(parsing: PEFTParityTests.fixtures.appendingPathComponent("lora_qv").path)])
+        try set.merge("lora_qv")
+        let gguf = try GGUFFile(url: PEFTParityTests.modelURL)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lorakit-hf-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try MergedModelWriter.writeHuggingFace(lm.model, vocabulary: try GGUFTokenizerLoader.vocabulary(from: gguf),
+                                               to: folder)
+        let exported = try LanguageModel.load(folder)
+        let ids: [Int32] = [504, 3575, 282, 4649, 314]
+        let diff = PEFTParityTests.maxAbs(PEFTParityTests.lastLogits(exported.model, ids),
+                                          PEFTParityTests.lastLogits(lm.model, ids))
+        #expect(diff < 1e-5, "exported HF folder vs merged model: max-abs \(diff)")
+        for text in ["a  2 3.14", "<|im_start|>user\nHi 👋<|im_end|>\n", "def f(x):\n    return x**2"] {
+            #expect(exported.tokenizer.encode(text, addSpecialTokens: false) == lm.tokenizer.encode(text, addSpecialTokens: false), "\(text)")
+        }
+        #expect(exported.chatTemplate == lm.chatTemplate)
+    }
+}
