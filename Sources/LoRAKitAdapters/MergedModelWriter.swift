@@ -63,41 +63,28 @@ public enum MergedModelWriter {
     /// - Throws: the writer's or tokenizer exporter's error.
     public static func writeHuggingFace(_ model: LlamaModel, vocabulary: BPEVocabulary, to folder: URL,
                                         type: WeightType = .f32) throws {
-        let fm = FileManager.default
-        let parent = folder.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let staging = parent.appendingPathComponent(".\(folder.lastPathComponent).partial-\(UUID().uuidString)")
-        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: staging) }
-
-        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
-        for (name, tensor) in namedWeights(of: model) {
-            try writer.add(name, shape: tensor.shape, values: tensor.scalars, as: type == .f32 ? .f32 : .f16)
-        }
-        try writer.write(to: staging.appendingPathComponent("model.safetensors"))
-        let c = model.configuration
-        let config: [String: Any] = [
-            "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": c.hiddenSize,
-            "intermediate_size": c.intermediateSize, "num_hidden_layers": c.layerCount,
-            "num_attention_heads": c.attentionHeads, "num_key_value_heads": c.keyValueHeads, "head_dim": c.headDim,
-            "vocab_size": c.vocabularySize, "rms_norm_eps": Double(c.rmsNormEpsilon), "rope_theta": Double(c.ropeTheta),
-            "max_position_embeddings": c.maxPositionEmbeddings, "tie_word_embeddings": c.tieWordEmbeddings,
-            "hidden_act": "silu", "attention_bias": false, "mlp_bias": false,
-            "torch_dtype": type == .f32 ? "float32" : "float16",
-            "bos_token_id": vocabulary.bosTokenID.map { Int($0) } as Any? ?? NSNull(),
-            "eos_token_id": vocabulary.eosTokenID.map { Int($0) } as Any? ?? NSNull(),
-        ]
-        try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted])
-            .write(to: staging.appendingPathComponent("config.json"))
-        try vocabulary.huggingFaceTokenizerJSON().write(to: staging.appendingPathComponent("tokenizer.json"))
-        try vocabulary.huggingFaceTokenizerConfigJSON().write(to: staging.appendingPathComponent("tokenizer_config.json"))
-        if fm.fileExists(atPath: folder.path) {
-            let old = parent.appendingPathComponent(".\(folder.lastPathComponent).old-\(UUID().uuidString)")
-            try fm.moveItem(at: folder, to: old)
-            try fm.moveItem(at: staging, to: folder)
-            try? fm.removeItem(at: old)
-        } else {
-            try fm.moveItem(at: staging, to: folder)
+        try StagedFolder.write(to: folder) { staging in
+            var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+            for (name, tensor) in namedWeights(of: model) {
+                try writer.add(name, shape: tensor.shape, values: tensor.scalars, as: type == .f32 ? .f32 : .f16)
+            }
+            try writer.write(to: staging.appendingPathComponent("model.safetensors"))
+            let c = model.configuration
+            let config: [String: Any] = [
+                "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": c.hiddenSize,
+                "intermediate_size": c.intermediateSize, "num_hidden_layers": c.layerCount,
+                "num_attention_heads": c.attentionHeads, "num_key_value_heads": c.keyValueHeads, "head_dim": c.headDim,
+                "vocab_size": c.vocabularySize, "rms_norm_eps": Double(c.rmsNormEpsilon), "rope_theta": Double(c.ropeTheta),
+                "max_position_embeddings": c.maxPositionEmbeddings, "tie_word_embeddings": c.tieWordEmbeddings,
+                "hidden_act": "silu", "attention_bias": false, "mlp_bias": false,
+                "torch_dtype": type == .f32 ? "float32" : "float16",
+                "bos_token_id": vocabulary.bosTokenID.map { Int($0) } as Any? ?? NSNull(),
+                "eos_token_id": vocabulary.eosTokenID.map { Int($0) } as Any? ?? NSNull(),
+            ]
+            try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted])
+                .write(to: staging.appendingPathComponent("config.json"))
+            try vocabulary.huggingFaceTokenizerJSON().write(to: staging.appendingPathComponent("tokenizer.json"))
+            try vocabulary.huggingFaceTokenizerConfigJSON().write(to: staging.appendingPathComponent("tokenizer_config.json"))
         }
     }
 }

@@ -79,29 +79,17 @@ public enum PEFTAdapterFile {
     /// first and then renamed into place, so a failure leaves no partial adapter.
     /// - Throws: the writer's error, or ``AdapterError/unreadable(path:reason:)`` when the folder cannot be replaced.
     public static func save(_ adapter: Adapter, to folder: URL) throws {
-        let fm = FileManager.default
-        let parent = folder.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let staging = parent.appendingPathComponent(".\(folder.lastPathComponent).partial-\(UUID().uuidString)")
-        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: staging) }
-        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
-        for (module, variant) in adapter.modules {
-            for (suffix, tensor) in variant.parameters.sorted(by: { $0.key < $1.key }) {
-                try writer.add(keyPrefix + module + "." + suffix, shape: tensor.shape, values: tensor.scalars)
+        try StagedFolder.write(to: folder) { staging in
+            var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+            for (module, variant) in adapter.modules {
+                for (suffix, tensor) in variant.parameters.sorted(by: { $0.key < $1.key }) {
+                    try writer.add(keyPrefix + module + "." + suffix, shape: tensor.shape, values: tensor.scalars)
+                }
             }
-        }
-        try writer.write(to: staging.appendingPathComponent(weightsName))
-        var configuration = adapter.configuration
-        configuration.markInference()
-        try configuration.jsonData().write(to: staging.appendingPathComponent(configName))
-        if fm.fileExists(atPath: folder.path) {
-            let old = parent.appendingPathComponent(".\(folder.lastPathComponent).old-\(UUID().uuidString)")
-            try fm.moveItem(at: folder, to: old)
-            try fm.moveItem(at: staging, to: folder)
-            try? fm.removeItem(at: old)
-        } else {
-            try fm.moveItem(at: staging, to: folder)
+            try writer.write(to: staging.appendingPathComponent(weightsName))
+            var configuration = adapter.configuration
+            configuration.markInference()
+            try configuration.jsonData().write(to: staging.appendingPathComponent(configName))
         }
     }
 }
