@@ -18,6 +18,45 @@ void lk_sgemv(int transA, int m, int n, float alpha, const float *a, int lda,
     cblas_sgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, m, n, alpha, a, lda, x, incx, beta, y, incy);
 }
 int lk_blas_load(void) { return 0; }
+// Accelerate's CLAPACK interface (__CLPK_integer is a 32-bit int).
+int lk_dgesdd(int m, int n, double *a, int lda, double *s, double *u, int ldu, double *vt, int ldvt) {
+    __CLPK_integer M = m, N = n, LDA = lda, LDU = ldu, LDVT = ldvt, info = 0, lwork = -1;
+    int k = m < n ? m : n;
+    __CLPK_integer *iwork = malloc(sizeof(__CLPK_integer) * 8 * (size_t)(k > 0 ? k : 1));
+    char jobz = 'S';
+    double query = 0;
+    dgesdd_(&jobz, &M, &N, a, &LDA, s, u, &LDU, vt, &LDVT, &query, &lwork, iwork, &info);
+    if (info == 0) {
+        lwork = (__CLPK_integer)query;
+        double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
+        dgesdd_(&jobz, &M, &N, a, &LDA, s, u, &LDU, vt, &LDVT, work, &lwork, iwork, &info);
+        free(work);
+    }
+    free(iwork);
+    return (int)info;
+}
+int lk_dgeqrf(int m, int n, double *a, int lda, double *tau) {
+    __CLPK_integer M = m, N = n, LDA = lda, info = 0, lwork = -1;
+    double query = 0;
+    dgeqrf_(&M, &N, a, &LDA, tau, &query, &lwork, &info);
+    if (info != 0) return (int)info;
+    lwork = (__CLPK_integer)query;
+    double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
+    dgeqrf_(&M, &N, a, &LDA, tau, work, &lwork, &info);
+    free(work);
+    return (int)info;
+}
+int lk_dorgqr(int m, int n, int k, double *a, int lda, const double *tau) {
+    __CLPK_integer M = m, N = n, K = k, LDA = lda, info = 0, lwork = -1;
+    double query = 0;
+    dorgqr_(&M, &N, &K, a, &LDA, (double *)tau, &query, &lwork, &info);
+    if (info != 0) return (int)info;
+    lwork = (__CLPK_integer)query;
+    double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
+    dorgqr_(&M, &N, &K, a, &LDA, (double *)tau, work, &lwork, &info);
+    free(work);
+    return (int)info;
+}
 const char *lk_blas_error(void) { return NULL; }
 const char *lk_blas_library(void) { return "Accelerate"; }
 const char *lk_blas_core_name(void) { return "Accelerate"; }
@@ -47,6 +86,16 @@ typedef void (*sgemv_fn)(int, int, int, int, float, const float *, int, const fl
 typedef void (*set_threads_fn)(int);
 typedef int (*get_threads_fn)(void);
 typedef char *(*get_string_fn)(void);
+
+// Fortran LAPACK entry points (OpenBLAS exports them; 32-bit integers in Debian's build).
+typedef void (*dgesdd_fn)(const char *, const int *, const int *, double *, const int *, double *, double *,
+                          const int *, double *, const int *, double *, const int *, int *, int *, size_t);
+typedef void (*dgeqrf_fn)(const int *, const int *, double *, const int *, double *, double *, const int *, int *);
+typedef void (*dorgqr_fn)(const int *, const int *, const int *, double *, const int *, const double *, double *,
+                          const int *, int *);
+static dgesdd_fn p_dgesdd;
+static dgeqrf_fn p_dgeqrf;
+static dorgqr_fn p_dorgqr;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static sgemm_fn p_sgemm;
@@ -112,6 +161,9 @@ static void load_once(void) {
     p_get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
     p_corename = (get_string_fn)dlsym(handle, "openblas_get_corename");
     p_config = (get_string_fn)dlsym(handle, "openblas_get_config");
+    p_dgesdd = (dgesdd_fn)dlsym(handle, "dgesdd_");
+    p_dgeqrf = (dgeqrf_fn)dlsym(handle, "dgeqrf_");
+    p_dorgqr = (dorgqr_fn)dlsym(handle, "dorgqr_");
     if (p_sgemm == NULL || p_sgemv == NULL) {
         snprintf(error_text, sizeof(error_text), "%s has no cblas_sgemm/cblas_sgemv; install libopenblas-dev",
                  library_name);
@@ -148,6 +200,51 @@ void lk_sgemv(int transA, int m, int n, float alpha, const float *a, int lda,
               const float *x, int incx, float beta, float *y, int incy) {
     if (p_sgemv == NULL) require_blas();
     p_sgemv(LK_ROW_MAJOR, transA ? LK_TRANS : LK_NO_TRANS, m, n, alpha, a, lda, x, incx, beta, y, incy);
+}
+
+int lk_dgesdd(int m, int n, double *a, int lda, double *s, double *u, int ldu, double *vt, int ldvt) {
+    lk_blas_load();
+    if (p_dgesdd == NULL) return LK_LAPACK_MISSING;
+    int k = m < n ? m : n, info = 0, lwork = -1;
+    int *iwork = malloc(sizeof(int) * 8 * (size_t)(k > 0 ? k : 1));
+    double query = 0;
+    p_dgesdd("S", &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, &query, &lwork, iwork, &info, 1);
+    if (info == 0) {
+        lwork = (int)query;
+        double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
+        p_dgesdd("S", &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, &info, 1);
+        free(work);
+    }
+    free(iwork);
+    return info;
+}
+
+int lk_dgeqrf(int m, int n, double *a, int lda, double *tau) {
+    lk_blas_load();
+    if (p_dgeqrf == NULL) return LK_LAPACK_MISSING;
+    int info = 0, lwork = -1;
+    double query = 0;
+    p_dgeqrf(&m, &n, a, &lda, tau, &query, &lwork, &info);
+    if (info != 0) return info;
+    lwork = (int)query;
+    double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
+    p_dgeqrf(&m, &n, a, &lda, tau, work, &lwork, &info);
+    free(work);
+    return info;
+}
+
+int lk_dorgqr(int m, int n, int k, double *a, int lda, const double *tau) {
+    lk_blas_load();
+    if (p_dorgqr == NULL) return LK_LAPACK_MISSING;
+    int info = 0, lwork = -1;
+    double query = 0;
+    p_dorgqr(&m, &n, &k, a, &lda, tau, &query, &lwork, &info);
+    if (info != 0) return info;
+    lwork = (int)query;
+    double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
+    p_dorgqr(&m, &n, &k, a, &lda, tau, work, &lwork, &info);
+    free(work);
+    return info;
 }
 
 const char *lk_blas_library(void) { lk_blas_load(); return library_name ? library_name : "none"; }

@@ -47,8 +47,15 @@ public enum PEFTAdapterFile {
         do { file = try SafeTensorsFile(url: weightsURL) } catch {
             throw AdapterError.unreadable(path: weightsURL.path, reason: "\(error)")
         }
-        let adapter = try Adapter(name: name ?? folder.lastPathComponent, configuration: configuration, for: linears,
+        // The file's weights replace the fresh ones, so build with the default init: PiSSA/OLoRA would otherwise
+        // run their decompositions and rewrite the base weights (a saved PiSSA/OLoRA adapter expects the base it
+        // was trained on; PEFT converts such adapters to plain LoRA when saving with
+        // `path_initial_model_for_weight_conversion`).
+        var building = configuration
+        building.initialization = .standard
+        let adapter = try Adapter(name: name ?? folder.lastPathComponent, configuration: building, for: linears,
                                   outputHead: outputHead, seed: 0)
+        adapter.configuration = configuration
         var unused = Set(file.tensors.map(\.name))
         for (module, variant) in adapter.modules {
             var values: [String: Tensor] = [:]

@@ -22,6 +22,17 @@ void lk_sgemm(int transA, int transB, int m, int n, int k, float alpha,
 void lk_sgemv(int transA, int m, int n, float alpha, const float *a, int lda,
               const float *x, int incx, float beta, float *y, int incy);
 
+/// Double-precision LAPACK, column-major (Fortran) layout. Each returns LAPACK's `info` (0 = success,
+/// > 0 = no convergence, < 0 = bad argument), or LK_LAPACK_MISSING when the library has no LAPACK.
+/// Workspace is queried and allocated inside.
+#define LK_LAPACK_MISSING (-1000)
+/// Thin SVD (dgesdd, jobz = 'S'): A [m, n] = U [m, k] diag(s [k]) VT [k, n], k = min(m, n). `a` is destroyed.
+int lk_dgesdd(int m, int n, double *a, int lda, double *s, double *u, int ldu, double *vt, int ldvt);
+/// Householder QR (dgeqrf): R in the upper triangle of `a`, reflectors below it and in `tau [min(m, n)]`.
+int lk_dgeqrf(int m, int n, double *a, int lda, double *tau);
+/// Forms the first `n` columns of Q from dgeqrf's reflectors (dorgqr), `k` reflectors, m >= n >= k.
+int lk_dorgqr(int m, int n, int k, double *a, int lda, const double *tau);
+
 /// Loads the BLAS library if needed. Returns 0 on success, -1 with lk_blas_error() set otherwise.
 int lk_blas_load(void);
 /// Why loading failed, or NULL.

@@ -28,7 +28,7 @@ public final class DoRA: AdapterVariant, @unchecked Sendable {
         self.target = target
         self.dropout = Float(configuration.dropout)
         factors = try LowRankFactors(rank: target.rank, base: base, initialization: configuration.initialization,
-                                     seed: seed)
+                                     scaling: Float(target.scaling), seed: seed)
         var shapes = factors.expectedShapes(rank: target.rank, base: base)
         shapes[Self.keyMagnitude] = [base.outFeatures]
         self.shapes = shapes

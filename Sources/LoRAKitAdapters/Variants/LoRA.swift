@@ -22,7 +22,7 @@ public final class LoRA: AdapterVariant, @unchecked Sendable {
         self.target = target
         self.dropout = Float(configuration.dropout)
         factors = try LowRankFactors(rank: target.rank, base: base, initialization: configuration.initialization,
-                                     seed: seed)
+                                     scaling: Float(target.scaling), seed: seed)
         shapes = factors.expectedShapes(rank: target.rank, base: base)
     }
 
