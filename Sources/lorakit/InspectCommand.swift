@@ -75,7 +75,7 @@ struct InspectCommand: ParsableCommand {
 
     static func inspect(_ url: URL) throws -> Report {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         if isDirectory.boolValue {
             let configuration = try LlamaConfiguration(huggingFaceConfig: url.appendingPathComponent("config.json"))
             let files = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [])
