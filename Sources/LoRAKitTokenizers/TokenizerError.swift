@@ -4,9 +4,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case unreadableFile(path: String, reason: String)
     /// The JSON was not what a Hugging Face `tokenizer.json` / `tokenizer_config.json` holds.
     case malformedJSON(path: String, reason: String)
-    /// The tokenizer model type is not implemented (e.g. `Unigram`).
+    /// The tokenizer model type is not supported (e.g. `Unigram`).
     case unsupportedModel(String)
-    /// The pre-tokenizer is not implemented.
+    /// The pre-tokenizer is not supported.
     case unsupportedPreTokenizer(String)
     /// A merge rule names a token that is not in the vocabulary, or is not two tokens.
     case invalidMerge(index: Int, merge: String)

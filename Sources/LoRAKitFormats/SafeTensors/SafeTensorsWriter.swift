@@ -108,27 +108,5 @@ public struct SafeTensorsWriter {
     }
 
     /// A JSON string literal as serde_json writes it (non-ASCII kept as UTF-8).
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    let padding = String(repeating: "0", count: 4 - hex.count)
-                    out += "\\u" + padding + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { JSONStringLiteral.quote(s) }
 }

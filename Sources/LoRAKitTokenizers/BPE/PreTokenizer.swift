@@ -12,7 +12,7 @@ public enum BPEPreTokenizer: String, Sendable, CaseIterable {
     case qwen2
 
     /// Maps a GGUF `tokenizer.ggml.pre` value (and its aliases) to a pre-tokenizer.
-    /// - Throws: ``TokenizerError/unsupportedPreTokenizer(_:)`` for names not implemented.
+    /// - Throws: ``TokenizerError/unsupportedPreTokenizer(_:)`` for names LoRAKit does not support.
     public init(ggufName: String) throws {
         switch ggufName.lowercased() {
         case "gpt2", "gpt-2", "default", "": self = .gpt2

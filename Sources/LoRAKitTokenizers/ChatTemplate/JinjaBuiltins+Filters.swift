@@ -1,4 +1,5 @@
 import Foundation
+import LoRAKitFormats
 
 /// Filters (`x | trim`) and tests (`x is defined`).
 extension JinjaBuiltins {
@@ -214,20 +215,6 @@ enum JinjaJSON {
     }
 
     private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        out += "\""
+        JSONStringLiteral.append(s, to: &out)
     }
 }
