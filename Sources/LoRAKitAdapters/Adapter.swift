@@ -42,19 +42,11 @@ public final class Adapter: @unchecked Sendable {
     /// How strongly every module acts (1 as trained).
     public var weight: Float {
         get { modules.first?.variant.weight ?? 1 }
-        set { for (_, variant) in modules { variant.setWeight(newValue) } }
+        set { for (_, variant) in modules { variant.weight = newValue } }
     }
 
     /// Number of trainable scalars.
     public var parameterCount: Int {
         modules.reduce(0) { sum, entry in sum + entry.variant.parameters.values.reduce(0) { $0 + $1.count } }
-    }
-}
-
-extension AdapterVariant {
-    /// Sets the weight through the existential (variants are classes).
-    func setWeight(_ value: Float) {
-        var copy = self
-        copy.weight = value
     }
 }

@@ -73,8 +73,7 @@ public enum PEFTAdapterFile {
                 values[suffix] = Tensor(scalars, shape: info.shape)
                 unused.remove(key)
             }
-            var copy = variant
-            copy.parameters = values
+            variant.parameters = values
         }
         if let stray = unused.sorted().first {
             throw AdapterError.unexpectedWeight(key: stray, file: weightsURL.path)

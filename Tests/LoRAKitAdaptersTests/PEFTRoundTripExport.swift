@@ -25,8 +25,7 @@ struct PEFTRoundTripExport {
         for (_, variant) in adapter.modules {
             var p = variant.parameters
             p["lora_B.weight"] = p["lora_B.weight"].map { $0.scaled(by: 0.05) }
-            var v = variant
-            v.parameters = p
+            variant.parameters = p
         }
         try PEFTAdapterFile.save(adapter, to: out.appendingPathComponent(kind))
         let set = AdapterSet(lm.model.linears)

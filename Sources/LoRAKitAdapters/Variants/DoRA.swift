@@ -27,14 +27,14 @@ public final class DoRA: AdapterVariant, @unchecked Sendable {
     public init(target: AdapterTarget, base: Linear, configuration: AdapterConfiguration, seed: UInt64) throws {
         self.target = target
         self.dropout = Float(configuration.dropout)
-        factors = try LowRankFactors(rank: target.rank, base: base, initialization: configuration.initialization,
-                                     scaling: Float(target.scaling), seed: seed)
+        let initial = try LowRankFactors(rank: target.rank, base: base, initialization: configuration.initialization,
+                                         scaling: Float(target.scaling), seed: seed)
+        factors = initial
         var shapes = factors.expectedShapes(rank: target.rank, base: base)
         shapes[Self.keyMagnitude] = [base.outFeatures]
         self.shapes = shapes
-        magnitude = Tensor.zeros([base.outFeatures])
         // PEFT initialises m to the row norms of the adapted weight, so a fresh DoRA starts as W.
-        magnitude = Self.rowNorms(base.weight + factors.product().scaled(by: Float(target.scaling)))
+        magnitude = Self.rowNorms(base.weight + initial.product().scaled(by: Float(target.scaling)))
     }
 
     public var parameters: [String: Tensor] {
@@ -73,7 +73,7 @@ public final class DoRA: AdapterVariant, @unchecked Sendable {
         let delta = factors.product().scaled(by: Float(target.scaling))
         let adapted = baseWeight + delta
         let factor = magnitude * Self.rowNorms(adapted).mapScalars { 1 / $0 }
-        mergeFactorStore(factor)
+        mergeFactor = factor
         return Self.scaleRows(adapted, by: factor)
     }
 
@@ -82,8 +82,6 @@ public final class DoRA: AdapterVariant, @unchecked Sendable {
         let delta = factors.product().scaled(by: Float(target.scaling))
         return Self.scaleRows(mergedWeight, by: factor.mapScalars { 1 / $0 }) - delta
     }
-
-    private func mergeFactorStore(_ factor: Tensor) { mergeFactor = factor }
 
     /// The Euclidean norm of each row of `w` (`[out, in]` → `[out]`), accumulated in Double.
     static func rowNorms(_ w: Tensor) -> Tensor {
