@@ -7,11 +7,12 @@ import Foundation
 public final class TensorStorage: @unchecked Sendable {
     /// Start of the buffer (64-byte aligned).
     public let pointer: UnsafeMutablePointer<Float>
-    /// Number of `Float` elements the buffer holds.
+    /// Number of `Float` elements the buffer holds (at least what was asked: pooled sizes are rounded up).
     public let capacity: Int
 
-    /// Allocates an uninitialised buffer of `capacity` floats.
-    public init(capacity: Int) {
+    /// Allocates an uninitialised buffer of at least `capacity` floats.
+    public init(capacity requested: Int) {
+        let capacity = StoragePool.sizeClass(requested)
         self.capacity = capacity
         if let recycled = StoragePool.shared.take(capacity: capacity) {
             pointer = recycled
@@ -35,8 +36,17 @@ public final class TensorStorage: @unchecked Sendable {
 /// Size-keyed free lists of large buffers, bounded in total bytes.
 final class StoragePool: @unchecked Sendable {
     static let shared = StoragePool()
-    /// Upper bound of the bytes kept for reuse.
-    static let maxPooledBytes = 1536 << 20
+    /// Upper bound of the bytes kept for reuse: a quarter of the machine's memory, at most 4 GiB. Freed activations
+    /// wait here for the next step's forward pass instead of going back to the kernel and faulting in again.
+    static let maxPooledBytes = Int(min(ProcessInfo.processInfo.physicalMemory / 4, 4 << 30))
+
+    /// Pooled sizes are rounded up to one of 8 classes per power of two (at most 12.5% larger), so batches of
+    /// varying sequence length reuse each other's buffers.
+    static func sizeClass(_ n: Int) -> Int {
+        guard n >= TensorStorage.poolThreshold else { return n }
+        let shift = (Int.bitWidth - n.leadingZeroBitCount) - 4
+        return ((n + (1 << shift) - 1) >> shift) << shift
+    }
 
     private var lock = pthread_mutex_t()
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
