@@ -49,3 +49,7 @@ enum TrainTestSupport {
         return url
     }
 }
+
+/// The suites that attach adapters to the shared model run one test at a time, nested here so the serialization
+/// spans suites too.
+@Suite(.serialized) enum ModelTrainingSuites {}

@@ -6,7 +6,8 @@ import Testing
 @testable import LoRAKitTrain
 
 /// The trainer on the real model with a small adapter and short chat examples (each step well under a second).
-@Suite(.serialized) struct TrainerTests {
+extension ModelTrainingSuites {
+@Suite struct TrainerTests {
     static func setup(steps: Int, dropout: Double = 0, dora: Bool = false, configure: (inout TrainingOptions) -> Void = { _ in })
         throws -> (LanguageModel, Trainer) {
         let lm = try TrainTestSupport.sharedModel()
@@ -130,4 +131,5 @@ import Testing
         let expected = Double(p0) * (1 - 0.1 * 0.01) - 0.1 * (m / 0.1) / ((v / 0.001).squareRoot() + 1e-8)
         #expect(abs(Double(entry.tensor.scalars[0]) - expected) < 1e-6)
     }
+}
 }
