@@ -35,21 +35,25 @@ extension Tensor {
             }
         }
         let name = op == .add ? "add" : op == .sub ? "sub" : "mul"
-        return record(name, out, inputs: [a, b]) { g in
-            var ga: Tensor?, gb: Tensor?
-            switch op {
-            case .add, .sub:
-                if a.requiresGrad { ga = g }
-                if b.requiresGrad {
-                    let s = b.count == n ? g : g.reshaped([n / cols, cols]).sumRows().reshaped(b.shape)
+        let (aNeedsGrad, bNeedsGrad, bShape) = (a.requiresGrad, b.requiresGrad, b.shape)
+        if op != .mul {
+            // A sum's backward needs no operand: capture only shapes, so the operands (residual streams, adapter
+            // outputs) are freed as soon as the forward pass is done with them.
+            return record(name, out, inputs: [a, b]) { g in
+                var gb: Tensor?
+                if bNeedsGrad {
+                    let s = bShape.reduce(1, *) == n ? g : g.reshaped([n / cols, cols]).sumRows().reshaped(bShape)
                     gb = op == .add ? s : s.scaled(by: -1)
                 }
-            case .mul:
-                if a.requiresGrad { ga = binary(.mul, g, b) }
-                if b.requiresGrad {
-                    let p = binary(.mul, g, a)
-                    gb = b.count == n ? p : p.reshaped([n / cols, cols]).sumRows().reshaped(b.shape)
-                }
+                return [aNeedsGrad ? g : nil, gb]
+            }
+        }
+        return record(name, out, inputs: [a, b]) { g in
+            var ga: Tensor?, gb: Tensor?
+            if aNeedsGrad { ga = binary(.mul, g, b) }
+            if bNeedsGrad {
+                let p = binary(.mul, g, a)
+                gb = b.count == n ? p : p.reshaped([n / cols, cols]).sumRows().reshaped(bShape)
             }
             return [ga, gb]
         }

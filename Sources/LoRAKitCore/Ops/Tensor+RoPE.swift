@@ -18,8 +18,9 @@ public func rope(_ x: Tensor, positions: [Int32], theta: Float) -> Tensor {
     let table = RoPETable(positions: positions, half: half, theta: theta)
     let out = Tensor(uninitializedShape: x.shape)
     RoPETable.apply(table, x.base, out.base, b: b, t: t, h: h, d: d, sign: 1, perBatch: positions.count == b * t)
+    let shape = x.shape  // the backward needs no values of x: capturing only its shape lets x be freed
     return Tensor.record("rope", out, inputs: [x]) { g in
-        let dx = Tensor(uninitializedShape: x.shape)
+        let dx = Tensor(uninitializedShape: shape)
         RoPETable.apply(table, g.base, dx.base, b: b, t: t, h: h, d: d, sign: -1, perBatch: positions.count == b * t)
         return [dx]
     }
