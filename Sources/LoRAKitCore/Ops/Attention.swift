@@ -1,3 +1,5 @@
+import CBLAS
+
 /// Fused scaled-dot-product attention with grouped-query heads, causal masking with a query offset (KV-cache
 /// decode), and an optional key padding mask. Works in the `[batch, sequence, heads, headDim]` layout that
 /// projections produce (no transposing copies): per (batch, head) two BLAS products with leading dimensions.
@@ -41,20 +43,17 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                          ldb: hkv * d, c: p, ldc: tk)
         }
     }
-    // Mask and softmax every score row.
-    parallelFor(b * hq * tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
+    // Mask and softmax every score row, keeping each row's max and 1/sum so backward can rebuild the
+    // probabilities from Q·Kᵀ instead of keeping [b, heads, tq, tk] of them alive.
+    let rowCount = b * hq * tq
+    let rowShift = Tensor(uninitializedShape: [rowCount]), rowScale = Tensor(uninitializedShape: [rowCount])
+    let (pShift, pScale) = (rowShift.base, rowScale.base)
+    parallelFor(rowCount, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
         for row in range {
             let bi = row / (hq * tq), i = row % tq
-            let p = pp + row * tk
             let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i + 1)) : tk
-            var any = limit > 0
-            if let mask {
-                any = false
-                let m = mask + bi * tk
-                for j in 0..<limit { if m[j] == 0 { p[j] = -.infinity } else { any = true } }
-            }
-            if any { Kernels.softmaxRow(p, limit) } else { p.update(repeating: 0, count: limit) }
-            (p + limit).update(repeating: 0, count: tk - limit)
+            (pShift[row], pScale[row]) = attentionProbabilities(pp + row * tk, limit: limit, width: tk,
+                                                                mask: mask.map { $0 + bi * tk }, shift: nil)
         }
     }
     for bi in 0..<b {
@@ -67,14 +66,25 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     return Tensor.record("attention", out, inputs: [query, key, value]) { g in
         let dq = Tensor(uninitializedShape: query.shape)
         let dk = Tensor.zeros(key.shape), dv = Tensor.zeros(value.shape)
-        let dp = Tensor(uninitializedShape: [tq, tk])
-        let pg = g.base, pp = probs.base  // the closure keeps `probs` alive
+        let dp = Tensor(uninitializedShape: [tq, tk]), pr = Tensor(uninitializedShape: [tq, tk])
+        let pg = g.base, pp = pr.base, (pShift, pScale) = (rowShift.base, rowScale.base)  // kept alive by the closure
         for bi in 0..<b {
             for h in 0..<hq {
                 let kh = h / group
                 let q = pq + bi * qStride + h * d, k = pk + bi * kStride + kh * d, v = pv + bi * kStride + kh * d
                 let go = pg + bi * qStride + h * d
-                let p = pp + (bi * hq + h) * tq * tk
+                // P again: the same scores, exponentiated with the forward's row statistics.
+                Kernels.gemm(transA: false, transB: true, m: tq, n: tk, k: d, alpha: s, a: q, lda: hq * d, b: k,
+                             ldb: hkv * d, c: pp, ldc: tk)
+                let rows0 = (bi * hq + h) * tq
+                parallelFor(tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
+                    for i in range {
+                        let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i + 1)) : tk
+                        _ = attentionProbabilities(pp + i * tk, limit: limit, width: tk, mask: mask.map { $0 + bi * tk },
+                                                   shift: (pShift[rows0 + i], pScale[rows0 + i]))
+                    }
+                }
+                let p = pp
                 // dV += Pᵀ · dO
                 Kernels.gemm(transA: true, transB: false, m: tk, n: d, k: tq, a: p, lda: tk, b: go, ldb: hq * d,
                              beta: 1, c: dv.base + bi * kStride + kh * d, ldc: hkv * d)
@@ -98,4 +108,31 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
         }
         return [query.requiresGrad ? dq : nil, key.requiresGrad ? dk : nil, value.requiresGrad ? dv : nil]
     }
+}
+
+/// Turns one row of scores into attention probabilities in place: masked keys and keys past `limit` get 0.
+/// - Parameter shift: the row's `(max, 1/sum)` from the forward pass to reuse; `nil` computes them.
+/// - Returns: the `(max, 1/sum)` used (`(0, 0)` for a row with no key to attend, which becomes all zeros).
+@inline(__always)
+private func attentionProbabilities(_ p: UnsafeMutablePointer<Float>, limit: Int, width: Int,
+                                    mask: UnsafeMutablePointer<Float>?, shift: (Float, Float)?) -> (Float, Float) {
+    var any = limit > 0
+    if let mask {
+        any = false
+        for j in 0..<limit { if mask[j] == 0 { p[j] = -.infinity } else { any = true } }
+    }
+    var stats: (Float, Float) = (0, 0)
+    if !any {
+        p.update(repeating: 0, count: limit)
+    } else if let shift {
+        _ = lk_exp_sum_inplace(p, limit, shift.0, shift.1)
+        stats = shift
+    } else {
+        let m = Kernels.rowMax(p, limit)
+        let inv = 1 / lk_exp_sum_inplace(p, limit, m, 1)
+        for j in 0..<limit { p[j] *= inv }
+        stats = (m, inv)
+    }
+    (p + limit).update(repeating: 0, count: width - limit)
+    return stats
 }
