@@ -24,6 +24,10 @@ public protocol AdapterVariant: LinearAdapter {
     /// How strongly the adapter acts: 1 as trained, 0 off; weighted adapter sets use other values.
     var weight: Float { get set }
 
+    /// Seeds the dropout mask of the next training forward pass (the trainer sets it every step, so runs and
+    /// resumed runs draw the same masks).
+    var dropoutSeed: UInt64 { get set }
+
     /// The trainable tensors by PEFT key suffix (`lora_A.weight`, `lora_B.weight`, `lora_magnitude_vector`).
     /// Setting it replaces the values (the shapes must stay as they are: see ``AdapterParameters/check``).
     var parameters: [String: Tensor] { get set }

@@ -43,10 +43,6 @@ public enum PEFTAdapterFile {
         guard configuration.modulesToSave.isEmpty else {
             throw AdapterError.unsupported(field: "modules_to_save", value: "\(configuration.modulesToSave)")
         }
-        let file: SafeTensorsFile
-        do { file = try SafeTensorsFile(url: weightsURL) } catch {
-            throw AdapterError.unreadable(path: weightsURL.path, reason: "\(error)")
-        }
         // The file's weights replace the fresh ones, so build with the default init: PiSSA/OLoRA would otherwise
         // run their decompositions and rewrite the base weights (a saved PiSSA/OLoRA adapter expects the base it
         // was trained on; PEFT converts such adapters to plain LoRA when saving with
@@ -56,6 +52,18 @@ public enum PEFTAdapterFile {
         let adapter = try Adapter(name: name ?? folder.lastPathComponent, configuration: building, for: linears,
                                   outputHead: outputHead, seed: 0)
         adapter.configuration = configuration
+        try loadWeights(from: folder, into: adapter)
+        return adapter
+    }
+
+    /// Replaces an adapter's weights by those of a PEFT weights file (resume, or loading onto a fresh adapter).
+    /// - Throws: ``AdapterError`` for a missing, misshapen or stray tensor, or an unreadable file.
+    public static func loadWeights(from folder: URL, into adapter: Adapter) throws {
+        let weightsURL = folder.appendingPathComponent(weightsName)
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile(url: weightsURL) } catch {
+            throw AdapterError.unreadable(path: weightsURL.path, reason: "\(error)")
+        }
         var unused = Set(file.tensors.map(\.name))
         for (module, variant) in adapter.modules {
             var values: [String: Tensor] = [:]
@@ -78,24 +86,26 @@ public enum PEFTAdapterFile {
         if let stray = unused.sorted().first {
             throw AdapterError.unexpectedWeight(key: stray, file: weightsURL.path)
         }
-        return adapter
     }
 
     /// Writes the adapter as PEFT does (F32 safetensors, sorted keys, `adapter_config.json`), into a temporary folder
     /// first and then renamed into place, so a failure leaves no partial adapter.
     /// - Throws: the writer's error, or ``AdapterError/unreadable(path:reason:)`` when the folder cannot be replaced.
     public static func save(_ adapter: Adapter, to folder: URL) throws {
-        try StagedFolder.write(to: folder) { staging in
-            var writer = SafeTensorsWriter(metadata: ["format": "pt"])
-            for (module, variant) in adapter.modules {
-                for (suffix, tensor) in variant.parameters.sorted(by: { $0.key < $1.key }) {
-                    try writer.add(keyPrefix + module + "." + suffix, shape: tensor.shape, values: tensor.scalars)
-                }
+        try StagedFolder.write(to: folder) { staging in try write(adapter, into: staging) }
+    }
+
+    /// Writes the two PEFT files into an existing folder (not atomically: see ``save(_:to:)``).
+    public static func write(_ adapter: Adapter, into staging: URL) throws {
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for (module, variant) in adapter.modules {
+            for (suffix, tensor) in variant.parameters.sorted(by: { $0.key < $1.key }) {
+                try writer.add(keyPrefix + module + "." + suffix, shape: tensor.shape, values: tensor.scalars)
             }
-            try writer.write(to: staging.appendingPathComponent(weightsName))
-            var configuration = adapter.configuration
-            configuration.markInference()
-            try configuration.jsonData().write(to: staging.appendingPathComponent(configName))
         }
+        try writer.write(to: staging.appendingPathComponent(weightsName))
+        var configuration = adapter.configuration
+        configuration.markInference()
+        try configuration.jsonData().write(to: staging.appendingPathComponent(configName))
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 
 /// Writes a folder all at once: `fill` writes into a temporary sibling folder, which then replaces `folder` by
 /// rename, so a failure halfway leaves no partial output and an existing folder stays intact until the end.
-enum StagedFolder {
-    static func write(to folder: URL, _ fill: (URL) throws -> Void) throws {
+public enum StagedFolder {
+    public static func write(to folder: URL, _ fill: (URL) throws -> Void) throws {
         let fm = FileManager.default
         let parent = folder.deletingLastPathComponent()
         try fm.createDirectory(at: parent, withIntermediateDirectories: true)

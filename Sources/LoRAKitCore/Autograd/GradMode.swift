@@ -25,3 +25,13 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
     defer { GradMode.depth -= 1 }
     return try body()
 }
+
+/// Runs `body` with autograd recording on, even inside ``withNoGrad(_:)`` or a backward pass (gradient
+/// checkpointing recomputes a forward there).
+@inlinable
+public func withGradEnabled<R>(_ body: () throws -> R) rethrows -> R {
+    let saved = GradMode.depth
+    GradMode.depth = 0
+    defer { GradMode.depth = saved }
+    return try body()
+}

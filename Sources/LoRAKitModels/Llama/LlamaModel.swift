@@ -159,15 +159,24 @@ public final class LlamaModel: @unchecked Sendable {
     ///   - ids: `batch · sequence` token ids, row-major; each must be in `0..<vocab`.
     ///   - batch: the number of sequences (all of the same length).
     ///   - cache: when given, the tokens continue the cached ones and the cache advances by `sequence`.
+    ///   - checkpointLayers: training only: keep one activation per layer and recompute the rest during backward
+    ///     (gradient checkpointing; about a third more compute for much less memory).
     /// - Returns: `[batch, sequence, hidden]`.
-    public func hiddenStates(_ ids: [Int32], batch: Int, cache: KVCache? = nil) -> Tensor {
+    public func hiddenStates(_ ids: [Int32], batch: Int, cache: KVCache? = nil,
+                             checkpointLayers: Bool = false) -> Tensor {
         precondition(batch > 0 && ids.count % batch == 0, "\(ids.count) ids do not split into \(batch) rows")
         let t = ids.count / batch
         let start = cache?.length ?? 0
         if let cache { cache.reserve(start + t) }
         let positions = (0..<t).map { Int32(start + $0) }
         var x = embedTokens(ids, shape: [batch, t])
-        for (i, layer) in layers.enumerated() { x = layer(x, positions: positions, cache: cache, layer: i) }
+        for (i, layer) in layers.enumerated() {
+            if checkpointLayers && cache == nil {
+                x = checkpointed(x) { layer($0, positions: positions, cache: nil, layer: i) }
+            } else {
+                x = layer(x, positions: positions, cache: cache, layer: i)
+            }
+        }
         cache?.length = start + t
         return norm(x)
     }
