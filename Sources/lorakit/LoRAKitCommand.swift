@@ -8,7 +8,7 @@ struct LoRAKitCommand: AsyncParsableCommand {
         commandName: "lorakit",
         abstract: "Low-rank adaptation of foundation models: fine-tune, evaluate, merge and serve LoRA adapters.",
         version: LoRAKitInfo.version,
-        subcommands: [PullCommand.self, GenerateCommand.self, ChatCommand.self, LogitsCommand.self,
+        subcommands: [PullCommand.self, GenerateCommand.self, ChatCommand.self, EvalCommand.self, LogitsCommand.self,
                       InspectCommand.self, MergeCommand.self, BenchCommand.self]
     )
 
