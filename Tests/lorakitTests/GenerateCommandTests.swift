@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func subcommandsAreRegistered() throws {
-        for name in ["generate", "chat", "logits", "inspect"] {
+        for name in ["generate", "chat", "eval", "logits", "inspect"] {
             #expect(LoRAKitCommand.configuration.subcommands.contains { $0.configuration.commandName == name })
         }
         #expect(BenchCommand.configuration.subcommands.contains { $0.configuration.commandName == "generate" })
