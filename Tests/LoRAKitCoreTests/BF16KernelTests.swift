@@ -131,3 +131,33 @@ import Testing
         Self.check(c, x: x, w: w.floats(), transB: true, m: m, n: n, k: k, tolerance: 1.0 / 256)
     }
 }
+
+/// `linear(_:weight: BF16Matrix, bias:)`: gradients with respect to the input and the bias.
+@Suite struct BF16LinearGradientTests {
+    /// Few rows run the fp32-activation kernel, so the forward is smooth in x and finite differences apply. The
+    /// backward GEMM rounds dY to bf16 (≤ 2⁻⁹ relative per product; 5 unit-size products here, which may cancel), so
+    /// the absolute tolerance is 3e-2 instead of the default 2e-3 (the bias gradient is exact).
+    @Test func finiteDifferenceGradient() {
+        let w = BF16Matrix(randn([5, 7], seed: 20))
+        gradCheck([randn([3, 7], seed: 21), randn([5], seed: 22)], atol: 3e-2) { linear($0[0], weight: w, bias: $0[1]) }
+        gradCheck([randn([2, 2, 7], seed: 23)], atol: 3e-2) { linear($0[0], weight: w) }
+        gradCheck([randn([3, 7], seed: 21), randn([5], seed: 22)], check: [1]) { linear($0[0], weight: w, bias: $0[1]) }
+    }
+
+    /// Many rows (bf16 GEMM forward and backward): the input gradient equals the fp32 op's on the widened weight to
+    /// bf16 precision (dY rounded: ≤ 2⁻⁹ of Σ|dY||W| ≈ 37 · 0.8 · 0.8 here, below 1/64 of the largest gradient),
+    /// and there is no weight gradient to compute.
+    @Test func gemmPathGradientMatchesFP32() {
+        let wf = BF16Matrix(randn([37, 50], seed: 24)).floats(), w = BF16Matrix(wf)
+        let x = randn([3, 11, 50], seed: 25), seed = randn([3, 11, 37], seed: 26)
+        let a = x.requiringGrad(), b = x.requiringGrad()
+        linear(a, weight: w).backward(seed: seed)
+        linear(b, weight: wf).backward(seed: seed)
+        let ga = a.grad!.scalars, gb = b.grad!.scalars
+        let scale = gb.map(abs).max()!
+        #expect(a.grad!.shape == x.shape)
+        #expect(zip(ga, gb).allSatisfy { abs($0 - $1) <= scale / 64 })
+        let y = linear(x, weight: w)
+        #expect(!y.requiresGrad, "a frozen weight and a frozen input record nothing")
+    }
+}
