@@ -26,6 +26,7 @@ def main():
     parser.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
     parser.add_argument("--json", help="also write all results to this file")
     parser.add_argument("--dtypes", default="fp32,bf16", help="LoRAKit weight dtypes to measure (comma-separated)")
+    parser.add_argument("--skip-train", action="store_true", help="skip the training benchmark (lorakit vs PEFT)")
     args = parser.parse_args()
     dtypes = [d for d in args.dtypes.split(",") if d]
 
@@ -47,7 +48,23 @@ def main():
                     rows.append((label, [ours[d][key] for d in dtypes], peer[key]))
         else:
             print(f"skipping the transformers peer: {args.python} not found (run scripts/setup_python.sh)", file=sys.stderr)
+    train_rows = []
+    if not args.skip_train:
+        ours = run_json([LORAKIT, "bench", "train", "--json", "--threads", str(args.threads)])
+        results["train"] = ours
+        if pathlib.Path(args.python).exists():
+            peer = run_json([args.python, ROOT / "scripts" / "baselines" / "peft_train.py", "--threads", str(args.threads)])
+            results["train_peer"] = peer
+            for key, label in [("train_tokens_per_s", "train tokens/s (4 x 256, r=16 all-linear)"),
+                               ("peak_rss_mb", "train peak RSS MB")]:
+                train_rows.append((label, ours[key], peer[key]))
     results["load_average_after"] = os.getloadavg()
+    if train_rows:
+        print("| training | LoRAKit fp32 | PEFT fp32 | ratio |")
+        print("|---|---:|---:|---:|")
+        for label, a, b in train_rows:
+            print(f"| {label} | {a:.1f} | {b:.1f} | {a / b:.2f}x |")
+        print()
     if rows:
         head = " | ".join(f"LoRAKit {d}" for d in dtypes) + " | transformers fp32 | " + " | ".join(f"{d} ratio" for d in dtypes)
         print(f"| benchmark | {head} |")
