@@ -128,10 +128,10 @@ extension ServeError: HTTPResponseError {
 }
 
 extension JSONEncoder {
-    /// Compact, key-sorted-free JSON as OpenAI's servers send.
+    /// Compact JSON with sorted keys (stable output).
     static var serve: JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         return encoder
     }
 }

@@ -134,16 +134,17 @@ public final class Engine: @unchecked Sendable {
             }
             let cancelled = cancelledIDs
             cancelledIDs = []
-            var dropped = waiting.filter { cancelled.contains($0.id) }
+            let dropped = waiting.filter { cancelled.contains($0.id) }
             waiting.removeAll { cancelled.contains($0.id) }
             stats.cancelled += dropped.count
             condition.unlock()
-            dropped += running.filter { cancelled.contains($0.id) }
-            for s in dropped where running.contains(where: { $0 === s }) {
-                release(s)
-                condition.withLock { stats.cancelled += 1 }
+            let gone = running.filter { cancelled.contains($0.id) }
+            for s in gone { release(s) }
+            condition.withLock {
+                stats.cancelled += gone.count
+                stats.running = running.count
+                stats.freeBlocks = cache.freeBlockCount
             }
-            dropped.removeAll()
             step()
         }
     }
