@@ -76,6 +76,10 @@ import Testing
         }
         #expect(together == alone)
         #expect(engine.snapshot.preemptions > 0)
+        // The engine publishes its gauges just after the last step's events; give it a moment.
+        for _ in 0..<200 where engine.snapshot.freeBlocks != engine.snapshot.totalBlocks {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
         #expect(engine.snapshot.freeBlocks == engine.snapshot.totalBlocks)
         await engine.shutdown()
     }
