@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux])),
@@ -33,7 +35,8 @@ let package = Package(
                 swiftSettings: fast),
         .target(name: "LoRAKitServe",
                 dependencies: ["LoRAKitCore", "LoRAKitFormats", "LoRAKitTokenizers", "LoRAKitModels",
-                               "LoRAKitAdapters"],
+                               "LoRAKitAdapters", .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Logging", package: "swift-log")],
                 swiftSettings: fast),
         .target(name: "LoRAKit",
                 dependencies: ["LoRAKitCore", "LoRAKitFormats", "LoRAKitTokenizers", "LoRAKitModels",
@@ -50,6 +53,8 @@ let package = Package(
         .testTarget(name: "LoRAKitTrainTests", dependencies: ["LoRAKitTrain"]),
         .testTarget(name: "lorakitTests", dependencies: ["lorakit"]),
         .testTarget(name: "LoRAKitTokenizersTests", dependencies: ["LoRAKitTokenizers"]),
+        .testTarget(name: "LoRAKitServeTests",
+                    dependencies: ["LoRAKitServe", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure LoRAKit's speed.",
-        subcommands: [KernelsBench.self, GenerateBench.self, TrainBench.self]
+        subcommands: [KernelsBench.self, GenerateBench.self, TrainBench.self, ServeBench.self]
     )
 }
 

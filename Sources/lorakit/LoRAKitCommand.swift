@@ -9,7 +9,7 @@ struct LoRAKitCommand: AsyncParsableCommand {
         abstract: "Low-rank adaptation of foundation models: fine-tune, evaluate, merge and serve LoRA adapters.",
         version: LoRAKitInfo.version,
         subcommands: [PullCommand.self, GenerateCommand.self, ChatCommand.self, TrainCommand.self, EvalCommand.self,
-                      LogitsCommand.self, InspectCommand.self, MergeCommand.self, BenchCommand.self]
+                      ServeCommand.self, LogitsCommand.self, InspectCommand.self, MergeCommand.self, BenchCommand.self]
     )
 
     /// Runs the command line. Help and version go to standard output with exit code 0; every error — a bad

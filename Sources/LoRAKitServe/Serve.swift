@@ -1,2 +1,0 @@
-/// The OpenAI-compatible HTTP server and its multi-adapter engine.
-public enum Serve {}
