@@ -1,7 +1,7 @@
 """Runs LoRAKit's benchmarks and the Python peers' on the same model and thread count, in one go, and prints the
 ratio table (`make bench`). Speeds are compared only as ratios measured in the same run on the same machine.
 
-Usage: python3 scripts/bench.py [--threads N] [--python .venv/bin/python] [--json out.json]
+Usage: python3 scripts/bench.py [--threads N] [--dtypes fp32,bf16] [--python .venv/bin/python] [--json out.json]
 """
 import argparse
 import json
@@ -25,14 +25,18 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
     parser.add_argument("--json", help="also write all results to this file")
+    parser.add_argument("--dtypes", default="fp32,bf16", help="LoRAKit weight dtypes to measure (comma-separated)")
+    parser.add_argument("--skip-train", action="store_true", help="skip the training benchmark (lorakit vs PEFT)")
     args = parser.parse_args()
+    dtypes = [d for d in args.dtypes.split(",") if d]
 
-    results = {"threads": args.threads}
+    results = {"threads": args.threads, "load_average_before": os.getloadavg()}
     results["kernels"] = run_json([LORAKIT, "bench", "kernels", "--json", "--threads", str(args.threads)])
     rows = []
     generate_available = subprocess.run([LORAKIT, "bench", "generate", "--help"], capture_output=True).returncode == 0
     if generate_available:
-        ours = run_json([LORAKIT, "bench", "generate", "--json", "--threads", str(args.threads)])
+        ours = {d: run_json([LORAKIT, "bench", "generate", "--json", "--threads", str(args.threads), "--dtype", d])
+                for d in dtypes}
         results["generate"] = ours
         if pathlib.Path(args.python).exists():
             peer = run_json([args.python, ROOT / "scripts" / "baselines" / "hf_generate.py", "--threads", str(args.threads)])
@@ -40,16 +44,45 @@ def main():
             for key, label in [("prefill_tokens_per_s", "prefill tokens/s (512)"),
                                ("decode_tokens_per_s", "decode tokens/s (128)"),
                                ("peak_rss_mb", "peak RSS MB")]:
-                if key in ours and key in peer:
-                    rows.append((label, ours[key], peer[key], ours[key] / peer[key]))
+                if key in peer and all(key in ours[d] for d in dtypes):
+                    rows.append((label, [ours[d][key] for d in dtypes], peer[key]))
         else:
             print(f"skipping the transformers peer: {args.python} not found (run scripts/setup_python.sh)", file=sys.stderr)
-    if rows:
-        print("| benchmark | LoRAKit | transformers fp32 | ratio |")
+    train_rows = []
+    if not args.skip_train:
+        ours = run_json([LORAKIT, "bench", "train", "--json", "--threads", str(args.threads)])
+        results["train"] = ours
+        if pathlib.Path(args.python).exists():
+            peer = run_json([args.python, ROOT / "scripts" / "baselines" / "peft_train.py", "--threads", str(args.threads)])
+            results["train_peer"] = peer
+            for key, label in [("train_tokens_per_s", "train tokens/s (4 x 256, r=16 all-linear)"),
+                               ("peak_rss_mb", "train peak RSS MB")]:
+                train_rows.append((label, ours[key], peer[key]))
+    results["load_average_after"] = os.getloadavg()
+    if train_rows:
+        print("| training | LoRAKit fp32 | PEFT fp32 | ratio |")
         print("|---|---:|---:|---:|")
-        for label, a, b, r in rows:
-            print(f"| {label} | {a:.1f} | {b:.1f} | {r:.2f}x |")
-    print(json.dumps(results["kernels"], indent=1) if not rows else "")
+        for label, a, b in train_rows:
+            print(f"| {label} | {a:.1f} | {b:.1f} | {a / b:.2f}x |")
+        print()
+    if rows:
+        head = " | ".join(f"LoRAKit {d}" for d in dtypes) + " | transformers fp32 | " + " | ".join(f"{d} ratio" for d in dtypes)
+        print(f"| benchmark | {head} |")
+        print("|---|" + "---:|" * (2 * len(dtypes) + 1))
+        for label, values, theirs in rows:
+            cells = " | ".join(f"{v:.1f}" for v in values) + f" | {theirs:.1f} | " + " | ".join(f"{v / theirs:.2f}x" for v in values)
+            print(f"| {label} | {cells} |")
+        print(f"\nthreads {args.threads}; load average (1, 5, 15 min) before {results['load_average_before']}, "
+              f"after {results['load_average_after']}")
+    bf16 = [m for m in results["kernels"]["measurements"] if m["kernel"].startswith(("bf16 GEMM", "decode "))]
+    if bf16:
+        print("\n| kernel | shape | threads | value | vs |")
+        print("|---|---|---:|---:|---|")
+        for m in bf16:
+            vs = f"{m['ratio']:.2f}x {m['reference']}" if m.get("ratio") else ""
+            print(f"| {m['kernel']} | {m['shape']} | {m['threads']} | {m['value']:.1f} {m['unit']} | {vs} |")
+    if not rows and not bf16:
+        print(json.dumps(results["kernels"], indent=1))
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=1))
 

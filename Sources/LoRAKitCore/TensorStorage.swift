@@ -29,8 +29,9 @@ public final class TensorStorage: @unchecked Sendable {
         }
     }
 
-    /// Buffers of at least this many floats (1 MiB) are pooled on release.
-    public static let poolThreshold = 1 << 18
+    /// Buffers of at least this many floats (64 KiB) are pooled on release: below that, malloc's own free lists
+    /// serve them without page faults; above, glibc would map and unmap fresh pages for every activation.
+    public static let poolThreshold = 1 << 14
 }
 
 /// Size-keyed free lists of large buffers, bounded in total bytes.

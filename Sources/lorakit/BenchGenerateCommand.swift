@@ -8,10 +8,11 @@ import LoRAKit
 struct GenerateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Prefill and decode tokens/s and peak memory on a real model (fp32 weights)."
+        abstract: "Prefill and decode tokens/s and peak memory on a real model (fp32 or --dtype bf16 weights)."
     )
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var weightOptions: WeightOptions
     @Option(name: .customLong("prompt-tokens"), help: "Prompt length for prefill.") var promptTokens: Int = 512
     @Option(name: .customLong("new-tokens"), help: "Tokens to decode.") var newTokens: Int = 128
     @Option(name: .long, help: "Prefill timings to take the best of.") var repeats: Int = 2
@@ -29,7 +30,7 @@ struct GenerateBench: ParsableCommand {
         let threads: Int
         let prompt_tokens: Int
         let new_tokens: Int
-        let dtype = "float32"
+        let dtype: String
         let load_seconds: Double
     }
 
@@ -42,7 +43,7 @@ struct GenerateBench: ParsableCommand {
     func run() throws {
         runtime.apply()
         let loadStart = DispatchTime.now().uptimeNanoseconds
-        let lm = try modelOptions.load()
+        let lm = try modelOptions.load(dtype: weightOptions.dtype)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         let model = lm.model
         var ids: [Int32] = []
@@ -86,6 +87,7 @@ struct GenerateBench: ParsableCommand {
                             decode_tokens_per_s: (Double(newTokens) / decodeSeconds * 100).rounded() / 100,
                             peak_rss_mb: (peakMB * 10).rounded() / 10,
                             threads: runtime.resolvedThreads, prompt_tokens: promptTokens, new_tokens: newTokens,
+                            dtype: weightOptions.dtype.rawValue,
                             load_seconds: (loadSeconds * 100).rounded() / 100)
         let preview = lm.tokenizer.decode(Array(continuation.prefix(24)), skipSpecialTokens: false)
         FileHandle.standardError.write(Data("continuation: \(preview.debugDescription)…\n".utf8))
@@ -95,7 +97,7 @@ struct GenerateBench: ParsableCommand {
             writeOut(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
         } else {
             writeOut(String(format: "prefill %d tokens: %.1f tokens/s\ndecode %d tokens: %.2f tokens/s\npeak RSS %.1f MB "
-                            + "(threads %d, load %.2f s)\n", promptTokens, report.prefill_tokens_per_s, newTokens,
+                            + "(threads %d, \(report.dtype) weights, load %.2f s)\n", promptTokens, report.prefill_tokens_per_s, newTokens,
                             report.decode_tokens_per_s, report.peak_rss_mb, report.threads, report.load_seconds))
         }
     }

@@ -4,7 +4,8 @@ import LoRAKit
 
 /// `lorakit bench train [--json]`: LoRA training speed and memory, the same protocol as its peer
 /// scripts/baselines/peft_train.py: fp32 base, LoRA on all linear layers, one fixed batch of random token ids
-/// (labels = inputs), AdamW; the first step is a warm-up and is not timed.
+/// (labels = inputs), AdamW; the first step is a warm-up and is not timed. `--dtype bf16` keeps the frozen base in
+/// bf16 (the adapter and its optimizer stay fp32).
 struct TrainBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -22,6 +23,7 @@ struct TrainBench: ParsableCommand {
     @Flag(name: .customLong("grad-checkpoint"), help: "Recompute each layer in backward (less memory).")
     var gradientCheckpointing = false
     @Flag(name: .long, help: "Print one JSON line.") var json = false
+    @OptionGroup var weights: WeightOptions
     @OptionGroup var runtime: RuntimeOptions
 
     struct Report: Encodable {
@@ -35,7 +37,7 @@ struct TrainBench: ParsableCommand {
         let trainable_params: Int
         let loss_first: Double, loss_last: Double
         let grad_checkpoint: Bool
-        let dtype = "float32"
+        let dtype: String
     }
 
     func validate() throws {
@@ -47,7 +49,7 @@ struct TrainBench: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let lm = try modelOptions.load()
+        let lm = try modelOptions.load(dtype: weights.dtype)
         let model = lm.model
         let configuration = AdapterConfiguration(
             rank: rank, alpha: alpha, dropout: 0,
@@ -86,7 +88,7 @@ struct TrainBench: ParsableCommand {
                             trainable_params: trainer.parameters.scalarCount,
                             loss_first: (metrics.first!.loss * 1e4).rounded() / 1e4,
                             loss_last: (metrics.last!.loss * 1e4).rounded() / 1e4,
-                            grad_checkpoint: gradientCheckpointing)
+                            grad_checkpoint: gradientCheckpointing, dtype: weights.dtype.rawValue)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -10,6 +10,7 @@ struct ChatCommand: ParsableCommand {
     )
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var weightOptions: WeightOptions
     @Option(name: .long, help: "System message.") var system: String?
     @Option(name: .customLong("max-tokens"), help: "Most new tokens per reply.") var maxTokens: Int = 512
     @OptionGroup var sampling: SamplingOptions
@@ -18,7 +19,7 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let lm = try modelOptions.load()
+        let lm = try modelOptions.load(dtype: weightOptions.dtype)
         let generator = Generator(lm)
         let start: [ChatMessage] = system.map { [.system($0)] } ?? []
         var turns = start

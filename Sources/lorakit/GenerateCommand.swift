@@ -15,9 +15,10 @@ struct ModelOptions: ParsableArguments {
         for text in adapters { _ = try AdapterSpec(parsing: text) }
     }
 
-    /// Resolves and loads the model with its tokenizer, then loads and activates the `--adapter`s.
-    func load() throws -> LanguageModel {
-        let lm = try LanguageModel.load(try ModelStore().resolve(model))
+    /// Resolves and loads the model with its tokenizer (projection weights in `dtype`), then loads and activates
+    /// the `--adapter`s.
+    func load(dtype: WeightDType = .float32) throws -> LanguageModel {
+        let lm = try LanguageModel.load(try ModelStore().resolve(model), dtype: dtype)
         if !adapters.isEmpty {
             try AdapterSet(lm.model.linears).loadAndActivate(try adapters.map(AdapterSpec.init(parsing:)))
         }
@@ -71,6 +72,7 @@ struct GenerateCommand: ParsableCommand {
     )
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var weightOptions: WeightOptions
     @Option(name: .long, help: "The prompt text.") var prompt: String
     @Flag(name: .long, help: "Format the prompt with the model's chat template.") var chat = false
     @Option(name: .long, help: "System message (with --chat).") var system: String?
@@ -88,7 +90,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let lm = try modelOptions.load()
+        let lm = try modelOptions.load(dtype: weightOptions.dtype)
         let ids: [Int32]
         if chat {
             var turns: [ChatMessage] = []

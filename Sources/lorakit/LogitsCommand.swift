@@ -10,6 +10,7 @@ struct LogitsCommand: ParsableCommand {
     )
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var weightOptions: WeightOptions
     @Option(name: .long, help: "The prompt text.") var prompt: String
     @Flag(name: .long, help: #"Print {"token_ids":[…],"last_logits":[…]} as JSON."#) var json = false
     @Option(name: .long, help: "How many top tokens to show without --json.") var top: Int = 10
@@ -17,7 +18,7 @@ struct LogitsCommand: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let lm = try modelOptions.load()
+        let lm = try modelOptions.load(dtype: weightOptions.dtype)
         let ids = lm.encode(prompt)
         guard !ids.isEmpty else { throw ValidationError("the prompt encodes to no tokens") }
         let logits = withNoGrad { lm.model.logits(ids, batch: 1) }.scalars

@@ -18,6 +18,8 @@ struct TrainCommand: ParsableCommand {
 
     // Data and model.
     @Option(help: "Model name or path [smollm2-135m].") var model: String?
+    @Option(help: "Frozen base weights: fp32 (exact) or bf16 (half the memory, AVX512_BF16 GEMMs; the adapter stays fp32) [fp32].")
+    var dtype: String?
     @Option(help: "Data folder (train.jsonl, valid.jsonl) or a .jsonl file.") var data: String?
     @Option(help: "Run folder for the adapter, checkpoints and metrics [runs/lora].") var out: String?
     @Option(name: .customLong("valid-split"), help: "Hold out this fraction for validation when there is no valid.jsonl [0].")
@@ -69,7 +71,8 @@ struct TrainCommand: ParsableCommand {
     var flags: [String: JSONValue] {
         var f: [String: JSONValue] = [:]
         func put(_ key: String, _ value: JSONValue?) { if let value { f[key] = value } }
-        put("model", model.map(JSONValue.string)); put("data", data.map(JSONValue.string))
+        put("model", model.map(JSONValue.string)); put("dtype", dtype.map(JSONValue.string))
+        put("data", data.map(JSONValue.string))
         put("out", out.map(JSONValue.string)); put("valid-split", validSplit.map(JSONValue.double))
         put("max-seq-len", maxSeqLen.map(JSONValue.int))
         put("train-on-prompt", trainOnPrompt ? .bool(true) : nil); put("pack", pack ? .bool(true) : nil)
@@ -116,7 +119,10 @@ struct TrainCommand: ParsableCommand {
                              + "or choose another --out")
         }
         let modelName = try settings.string("model") ?? "smollm2-135m"
-        let lm = try LanguageModel.load(try ModelStore().resolve(modelName))
+        guard let weightType = WeightDType(name: try settings.string("dtype") ?? "fp32") else {
+            throw TrainError("--dtype must be fp32 or bf16")
+        }
+        let lm = try LanguageModel.load(try ModelStore().resolve(modelName), dtype: weightType)
         let dataset = try TrainingData.load(URL(fileURLWithPath: dataPath), validSplit: try settings.double("valid-split"),
                                             seed: options.seed)
         let maxLength = try settings.int("max-seq-len")

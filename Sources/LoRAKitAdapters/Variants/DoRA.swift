@@ -62,8 +62,8 @@ public final class DoRA: AdapterVariant, @unchecked Sendable {
         let training = dropout > 0 && GradMode.isEnabled
         let input = training ? LoRAKitCore.dropout(x, probability: dropout, seed: dropoutSeed) : x
         // With dropout PEFT recomputes the base product on the dropped input.
-        var plain = training ? linear(input, weight: base.weight) : baseOutput
-        if !training, let bias = base.bias { plain = plain - bias }
+        var plain = training ? base.baseOutput(input) : baseOutput
+        if let bias = base.bias { plain = plain - bias }
         let loraOutput = factors.delta(input, scale: scale)
         let delta = plain * magnitudeScale.adding(scalar: -1) + loraOutput * magnitudeScale
         return baseOutput + (weight == 1 ? delta : delta.scaled(by: weight))

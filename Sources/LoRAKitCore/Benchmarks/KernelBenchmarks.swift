@@ -39,6 +39,8 @@ public enum KernelBenchmarks {
         case elementwise
         /// RMSNorm, SwiGLU, softmax, attention and chunked cross-entropy, forward + backward.
         case fused
+        /// bf16-weight GEMM (forward and input gradient) next to `sgemm`, and bf16 decode kernels next to fp32.
+        case bf16
     }
 
     /// Training shapes: rows (tokens) × inner and the three output widths.
@@ -96,6 +98,15 @@ public enum KernelBenchmarks {
         ComputeThreads.set(threads)
         // 5. Fused training kernels, forward + backward.
         if groups.contains(.fused) { for m in fused(threads: threads) { add(m) } }
+        // 6. bf16 weights: GEMM vs sgemm at the same shapes, decode kernels vs fp32.
+        if groups.contains(.bf16) {
+            for t in Array(Set([1, threads])).sorted() {
+                ComputeThreads.set(t)
+                for m in bf16GEMM(threads: t) { add(m) }
+            }
+            ComputeThreads.set(threads)
+            for m in bf16Decode(threads: threads) { add(m) }
+        }
         return KernelBenchmarkReport(blas: .current, threads: threads, measurements: out)
     }
 

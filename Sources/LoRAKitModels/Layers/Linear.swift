@@ -20,8 +20,14 @@ public protocol LinearAdapter: AnyObject, Sendable {
 public final class Linear: @unchecked Sendable {
     /// The Hugging Face module name, e.g. `model.layers.3.self_attn.q_proj` (PEFT keys map 1:1).
     public let name: String
-    /// `[outFeatures, inFeatures]`.
-    public var weight: Tensor
+    /// The weight as stored, `[outFeatures, inFeatures]`: `Float` or bf16 (see ``WeightStorage``).
+    public var storage: WeightStorage
+    /// The weight as `Float`, `[outFeatures, inFeatures]`. For a bf16 ``storage`` reading it widens a new copy
+    /// (cost: one pass over the weight) and setting it rounds the new value to bf16 (the storage keeps its dtype).
+    public var weight: Tensor {
+        get { storage.floats }
+        set { storage = WeightStorage(newValue, dtype: storage.dtype) }
+    }
     /// `[outFeatures]` or `nil`.
     public var bias: Tensor?
     /// Adapters applied in order after the base product; empty for the plain base model.
@@ -31,21 +37,28 @@ public final class Linear: @unchecked Sendable {
     ///   - name: Hugging Face module name (without `.weight`).
     ///   - weight: `[outFeatures, inFeatures]`.
     ///   - bias: `[outFeatures]`.
-    public init(name: String, weight: Tensor, bias: Tensor? = nil) {
+    ///   - dtype: how to store the weight (bf16 rounds it to nearest even).
+    public init(name: String, weight: Tensor, bias: Tensor? = nil, dtype: WeightDType = .float32) {
         precondition(weight.rank == 2, "Linear weight must be [out, in], got \(weight.shape)")  // invariant
         self.name = name
-        self.weight = weight
+        self.storage = WeightStorage(weight, dtype: dtype)
         self.bias = bias
     }
 
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
+    public var inFeatures: Int { storage.shape[1] }
+    public var outFeatures: Int { storage.shape[0] }
 
-    /// `x · Wᵀ + b`, then every attached adapter. One-row inputs run as GEMV (weight streaming).
+    /// The base product `x · Wᵀ + b` without adapters, on the storage's kernel (bf16 weights: see
+    /// ``LoRAKitCore/linear(_:weight:bias:)-(_,BF16Matrix,_)``).
+    /// - Parameter x: `[..., inFeatures]`.
+    /// - Returns: `[..., outFeatures]`.
+    public func baseOutput(_ x: Tensor) -> Tensor { storage.project(x, bias: bias) }
+
+    /// `x · Wᵀ + b`, then every attached adapter. Few-row inputs (decode) stream the weights.
     /// - Parameter x: `[..., inFeatures]`.
     /// - Returns: `[..., outFeatures]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        var y = linear(x, weight: weight, bias: bias)
+        var y = baseOutput(x)
         for adapter in adapters { y = adapter.forward(x, baseOutput: y, base: self) }
         return y
     }

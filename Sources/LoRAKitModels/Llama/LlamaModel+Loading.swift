@@ -66,14 +66,18 @@ extension LlamaConfiguration {
 }
 
 extension LlamaModel {
-    /// Loads a Llama GGUF file, dequantizing every tensor to `Float` and undoing the Q/K rotary permutation.
+    /// Loads a Llama GGUF file, dequantizing every tensor to `Float` (then to `dtype` for projections) and undoing
+    /// the Q/K rotary permutation. Tensors are read one at a time.
     /// - Throws: ``ModelLoadingError`` or the GGUF reader's `FormatError`.
-    public convenience init(gguf: GGUFFile) throws {
+    public convenience init(gguf: GGUFFile, dtype: WeightDType = .float32) throws {
         let c = try LlamaConfiguration(gguf: gguf)
         try c.validate()
-        var weights: [String: Tensor] = [:]
+        var infos: [String: GGUFTensorInfo] = [:]
         for info in gguf.tensors {
-            guard let name = LlamaGGUFNames.huggingFaceName(for: info.name) else { continue }
+            if let name = LlamaGGUFNames.huggingFaceName(for: info.name) { infos[name] = info }
+        }
+        try self.init(configuration: c, source: gguf.path, dtype: dtype) { name in
+            guard let info = infos[name] else { return nil }
             var t = Tensor(uninitializedShape: info.shape)
             try t.withUnsafeMutableBufferPointer { try gguf.dequantize(info, into: $0) }
             if let heads = LlamaGGUFNames.permutedHeads(for: name, configuration: c) {
@@ -86,34 +90,34 @@ extension LlamaModel {
                     LlamaGGUFNames.unpermuteRotaryRows($0, heads: heads, columns: columns)
                 }
             }
-            weights[name] = t
+            return t
         }
-        try self.init(configuration: c, weights: weights, source: gguf.path)
     }
 
     /// Loads a GGUF file by path (see ``init(gguf:)``).
-    public convenience init(ggufURL url: URL) throws {
-        try self.init(gguf: try GGUFFile(url: url))
+    public convenience init(ggufURL url: URL, dtype: WeightDType = .float32) throws {
+        try self.init(gguf: try GGUFFile(url: url), dtype: dtype)
     }
 
     /// Loads a Hugging Face directory: `config.json` and every `*.safetensors` file (F32, F16, BF16 or F64).
     /// - Throws: ``ModelLoadingError``.
-    public convenience init(huggingFaceDirectory directory: URL) throws {
+    public convenience init(huggingFaceDirectory directory: URL, dtype: WeightDType = .float32) throws {
         let c = try LlamaConfiguration(huggingFaceConfig: directory.appendingPathComponent("config.json"))
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
             .filter { $0.hasSuffix(".safetensors") }.sorted()
         guard !files.isEmpty else {
             throw ModelLoadingError.unreadable(path: directory.path, reason: "no *.safetensors file in the directory")
         }
-        var weights: [String: Tensor] = [:]
+        var entries: [String: (SafeTensorsFile, SafeTensorsTensorInfo)] = [:]
         for file in files {
             let reader = try SafeTensorsFile(url: directory.appendingPathComponent(file))
-            for info in reader.tensors {
-                var t = Tensor(uninitializedShape: info.shape)
-                try t.withUnsafeMutableBufferPointer { try reader.floats(info, into: $0) }
-                weights[info.name] = t
-            }
+            for info in reader.tensors { entries[info.name] = (reader, info) }
         }
-        try self.init(configuration: c, weights: weights, source: directory.path)
+        try self.init(configuration: c, source: directory.path, dtype: dtype) { name in
+            guard let (reader, info) = entries[name] else { return nil }
+            var t = Tensor(uninitializedShape: info.shape)
+            try t.withUnsafeMutableBufferPointer { try reader.floats(info, into: $0) }
+            return t
+        }
     }
 }

@@ -70,7 +70,8 @@ public final class LlamaDecoderLayer: @unchecked Sendable {
     }
 }
 
-/// A Llama-architecture causal language model (Llama 2/3, SmolLM, Mistral without sliding window) in `Float`.
+/// A Llama-architecture causal language model (Llama 2/3, SmolLM, Mistral without sliding window): activations in
+/// `Float`, projection weights in `Float` or bf16 (``WeightDType``).
 ///
 /// Every projection is a ``Linear`` named as in Hugging Face (`model.layers.3.self_attn.q_proj`), so adapters
 /// attach by name. The forward pass uses Core's differentiable ops: it records autograd history when adapter
@@ -90,23 +91,37 @@ public final class LlamaModel: @unchecked Sendable {
     public let lmHead: Linear
 
     /// Builds the model from tensors named as in Hugging Face checkpoints.
-    /// - Parameter weights: `model.embed_tokens.weight`, `model.layers.N.…`, `model.norm.weight` and
-    ///   `lm_head.weight` (unless `tieWordEmbeddings`).
+    /// - Parameters:
+    ///   - weights: `model.embed_tokens.weight`, `model.layers.N.…`, `model.norm.weight` and `lm_head.weight`
+    ///     (unless `tieWordEmbeddings`).
+    ///   - dtype: how the projections (every ``Linear``, including the head) store their weights.
     /// - Throws: ``ModelLoadingError`` for an invalid configuration, a missing tensor or a wrong shape.
-    public init(configuration c: LlamaConfiguration, weights: [String: Tensor], source: String = "weights") throws {
+    public convenience init(configuration c: LlamaConfiguration, weights: [String: Tensor], source: String = "weights",
+                            dtype: WeightDType = .float32) throws {
+        try self.init(configuration: c, source: source, dtype: dtype) { weights[$0] }
+    }
+
+    /// Builds the model from a tensor source read one tensor at a time, so that a loader converting to bf16 never
+    /// holds every `Float` weight at once.
+    /// - Parameter tensor: the tensor with a Hugging Face name, or `nil` when the checkpoint has none; called at most
+    ///   once per name.
+    public init(configuration c: LlamaConfiguration, source: String, dtype: WeightDType,
+                tensor: (String) throws -> Tensor?) throws {
         try c.validate()
         func take(_ name: String, _ shape: [Int]) throws -> Tensor {
-            guard let t = weights[name] else { throw ModelLoadingError.missingTensor(name: name, file: source) }
+            guard let t = try tensor(name) else { throw ModelLoadingError.missingTensor(name: name, file: source) }
             guard t.shape == shape else {
                 throw ModelLoadingError.shapeMismatch(name: name, expected: shape, found: t.shape)
             }
             return t
         }
         func bias(_ name: String, _ n: Int) throws -> Tensor? {
-            weights[name + ".bias"] == nil ? nil : try take(name + ".bias", [n])
+            guard let t = try tensor(name + ".bias") else { return nil }
+            guard t.shape == [n] else { throw ModelLoadingError.shapeMismatch(name: name + ".bias", expected: [n], found: t.shape) }
+            return t
         }
         func proj(_ name: String, _ out: Int, _ inF: Int) throws -> Linear {
-            Linear(name: name, weight: try take(name + ".weight", [out, inF]), bias: try bias(name, out))
+            Linear(name: name, weight: try take(name + ".weight", [out, inF]), bias: try bias(name, out), dtype: dtype)
         }
         let (h, d) = (c.hiddenSize, c.headDim)
         configuration = c
@@ -133,9 +148,9 @@ public final class LlamaModel: @unchecked Sendable {
         }
         norm = RMSNorm(name: "model.norm", weight: try take("model.norm.weight", [h]), epsilon: c.rmsNormEpsilon)
         if c.tieWordEmbeddings {
-            lmHead = Linear(name: "lm_head", weight: embedTokens.weight)
+            lmHead = Linear(name: "lm_head", weight: embedTokens.weight, dtype: dtype)
         } else {
-            lmHead = Linear(name: "lm_head", weight: try take("lm_head.weight", [c.vocabularySize, h]))
+            lmHead = Linear(name: "lm_head", weight: try take("lm_head.weight", [c.vocabularySize, h]), dtype: dtype)
         }
     }
 

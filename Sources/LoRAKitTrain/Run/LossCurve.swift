@@ -18,7 +18,7 @@ public enum LossCurve {
         }
         let xMin = min(all.map(\.0).min() ?? 0, xMax - 1)
         let pad = max((yHigh - yLow) * 0.05, 1e-3)
-        let (y0, y1) = (yLow - pad, yHigh + pad)
+        let (y0, y1) = (yLow >= 0 ? max(0, yLow - pad) : yLow - pad, yHigh + pad)
         func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * (width - left - right) }
         func py(_ y: Double) -> Double { top + (y1 - y) / (y1 - y0) * (height - top - bottom) }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }

@@ -8,7 +8,7 @@ import LoRAKitAdapters
 public struct TrainSettings {
     /// Setting names (flag names without dashes) with their defaults; `nil` default means "not set".
     public static let defaults: [(key: String, value: JSONValue?)] = [
-        ("model", .string("smollm2-135m")), ("data", nil), ("out", .string("runs/lora")),
+        ("model", .string("smollm2-135m")), ("dtype", .string("fp32")), ("data", nil), ("out", .string("runs/lora")),
         ("valid-split", .double(0)), ("max-seq-len", .int(1024)), ("train-on-prompt", .bool(false)),
         ("pack", .bool(false)),
         ("rank", .int(8)), ("alpha", .double(16)), ("dropout", .double(0)), ("targets", .string("q_proj,v_proj")),
