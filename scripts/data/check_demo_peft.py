@@ -1,6 +1,6 @@
 """Checks that the demo task is learnable: base vs PEFT-LoRA-trained exact match on data/demo.
 
-Run: /work/venv/bin/python scripts/data/check_demo_peft.py [--steps 150] [--threads 2]   (see --help)
+Run: .venv/bin/python scripts/data/check_demo_peft.py [--targets all-linear] [--lr 2e-3] [--threads 1]   (see --help)
 
 1. Exact match of SmolLM2-135M-Instruct (fp32, common.load_model) on the first --eval test examples: greedy
    generation after the chat template's generation prompt, answer = decoded tokens up to <|im_end|>,
