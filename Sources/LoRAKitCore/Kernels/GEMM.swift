@@ -49,7 +49,7 @@ extension Kernels {
     public static let gemvGrain = 1 << 16
     /// Up to this many rows, `A · Bᵀ` runs on LoRAKit's skinny kernel instead of BLAS (measured: 3x faster than
     /// OpenBLAS at 1-2 rows, 2.5x at 4, even at 8).
-    public static let skinnyRows = 4
+    public static let skinnyRows = 8
 
     /// The naive triple loop (in `Double`), kept beside ``gemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``
     /// as its test reference.
