@@ -50,20 +50,23 @@ def main():
             print(f"skipping the transformers peer: {args.python} not found (run scripts/setup_python.sh)", file=sys.stderr)
     train_rows = []
     if not args.skip_train:
-        ours = run_json([LORAKIT, "bench", "train", "--json", "--threads", str(args.threads)])
+        ours = {d: run_json([LORAKIT, "bench", "train", "--json", "--threads", str(args.threads), "--dtype", d])
+                for d in dtypes}
         results["train"] = ours
         if pathlib.Path(args.python).exists():
             peer = run_json([args.python, ROOT / "scripts" / "baselines" / "peft_train.py", "--threads", str(args.threads)])
             results["train_peer"] = peer
             for key, label in [("train_tokens_per_s", "train tokens/s (4 x 256, r=16 all-linear)"),
                                ("peak_rss_mb", "train peak RSS MB")]:
-                train_rows.append((label, ours[key], peer[key]))
+                train_rows.append((label, [ours[d][key] for d in dtypes], peer[key]))
     results["load_average_after"] = os.getloadavg()
     if train_rows:
-        print("| training | LoRAKit fp32 | PEFT fp32 | ratio |")
-        print("|---|---:|---:|---:|")
-        for label, a, b in train_rows:
-            print(f"| {label} | {a:.1f} | {b:.1f} | {a / b:.2f}x |")
+        head = " | ".join(f"LoRAKit {d}" for d in dtypes) + " | PEFT fp32 | " + " | ".join(f"{d} ratio" for d in dtypes)
+        print(f"| training | {head} |")
+        print("|---|" + "---:|" * (2 * len(dtypes) + 1))
+        for label, values, theirs in train_rows:
+            cells = " | ".join(f"{v:.1f}" for v in values) + f" | {theirs:.1f} | " + " | ".join(f"{v / theirs:.2f}x" for v in values)
+            print(f"| {label} | {cells} |")
         print()
     if rows:
         head = " | ".join(f"LoRAKit {d}" for d in dtypes) + " | transformers fp32 | " + " | ".join(f"{d} ratio" for d in dtypes)

@@ -23,7 +23,10 @@ public enum CausalLMLoss {
         let selected = rows.count == flat.shape[0] ? flat : embedding(flat, ids: rows)
         let head = model.lmHead
         if head.adapters.isEmpty {
-            return linearCrossEntropy(hidden: selected, weight: head.weight, targets: targets)
+            switch head.storage {
+            case .float32(let weight): return linearCrossEntropy(hidden: selected, weight: weight, targets: targets)
+            case .bfloat16(let weight): return linearCrossEntropy(hidden: selected, weight: weight, targets: targets)
+            }
         }
         return crossEntropy(logits: head(selected), targets: targets)
     }

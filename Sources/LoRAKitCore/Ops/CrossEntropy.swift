@@ -17,7 +17,69 @@ public let ignoreIndex: Int32 = -100
 ///   - chunkSize: vocabulary rows per chunk.
 /// - Returns: a scalar, the mean over non-ignored rows (0 when all are ignored).
 public func linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: [Int32], chunkSize: Int = 8192) -> Tensor {
-    precondition(hidden.rank == 2 && weight.rank == 2 && hidden.shape[1] == weight.shape[1],
+    linearCrossEntropy(hidden: hidden, head: .float32(weight), targets: targets, chunkSize: chunkSize)
+}
+
+/// ``linearCrossEntropy(hidden:weight:targets:chunkSize:)`` with a frozen bf16 head (`--dtype bf16`): both chunk
+/// products run on the bf16 GEMM; the gradient flows to `hidden` only.
+public func linearCrossEntropy(hidden: Tensor, weight: BF16Matrix, targets: [Int32], chunkSize: Int = 8192) -> Tensor {
+    linearCrossEntropy(hidden: hidden, head: .bfloat16(weight), targets: targets, chunkSize: chunkSize)
+}
+
+/// The vocabulary head of ``linearCrossEntropy``, in the weight's own storage.
+private enum HeadWeight {
+    case float32(Tensor)
+    case bfloat16(BF16Matrix)
+
+    var shape: [Int] {
+        switch self {
+        case .float32(let w): return w.shape
+        case .bfloat16(let w): return w.shape
+        }
+    }
+
+    var recordedInputs: [Tensor] {
+        if case .float32(let w) = self { return [w] }
+        return []
+    }
+
+    /// The weight when it requires grad.
+    var trainable: Tensor? {
+        if case .float32(let w) = self, w.requiresGrad { return w }
+        return nil
+    }
+
+    /// `out[rows, count] = hidden · W[from..<from+count]ᵀ`.
+    func logits(_ hidden: UnsafePointer<Float>, rows n: Int, from c0: Int, count c: Int,
+                into out: UnsafeMutablePointer<Float>) {
+        let h = shape[1]
+        switch self {
+        case .float32(let w):
+            Kernels.gemm(transA: false, transB: true, m: n, n: c, k: h, a: hidden, lda: h, b: w.base + c0 * h, ldb: h,
+                         c: out, ldc: c)
+        case .bfloat16(let w):
+            Kernels.gemmBF16(transB: true, m: n, n: c, k: h, a: hidden, lda: h, b: w.bits + c0 * h, ldb: h, c: out,
+                             ldc: c)
+        }
+    }
+
+    /// `dHidden += dL[rows, count] · W[from..<from+count]`.
+    func addInputGradient(_ dl: UnsafePointer<Float>, rows n: Int, from c0: Int, count c: Int,
+                          into dh: UnsafeMutablePointer<Float>) {
+        let h = shape[1]
+        switch self {
+        case .float32(let w):
+            Kernels.gemm(transA: false, transB: false, m: n, n: h, k: c, a: dl, lda: c, b: w.base + c0 * h, ldb: h,
+                         beta: 1, c: dh, ldc: h)
+        case .bfloat16(let w):
+            Kernels.gemmBF16(transB: false, m: n, n: h, k: c, a: dl, lda: c, b: w.bits + c0 * h, ldb: h, beta: 1,
+                             c: dh, ldc: h)
+        }
+    }
+}
+
+private func linearCrossEntropy(hidden: Tensor, head weight: HeadWeight, targets: [Int32], chunkSize: Int) -> Tensor {
+    precondition(hidden.rank == 2 && hidden.shape[1] == weight.shape[1],
                  "linearCrossEntropy expects hidden [rows, h] and weight [vocab, h]; got \(hidden.shape), \(weight.shape)")
     let (n, h, vocab) = (hidden.shape[0], hidden.shape[1], weight.shape[0])
     precondition(targets.count == n, "linearCrossEntropy needs \(n) targets, got \(targets.count)")
@@ -27,7 +89,7 @@ public func linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: [Int32],
     let logits = Tensor(uninitializedShape: [n, chunk])
     var runMax = [Float](repeating: -.infinity, count: n), runSum = [Float](repeating: 0, count: n)
     var targetLogit = [Float](repeating: 0, count: n)
-    let (ph, pw, pl) = (hidden.base, weight.base, logits.base)
+    let (ph, pl) = (hidden.base, logits.base)
     runMax.withUnsafeMutableBufferPointer { mp in
         runSum.withUnsafeMutableBufferPointer { sp in
             targetLogit.withUnsafeMutableBufferPointer { zp in
@@ -36,8 +98,7 @@ public func linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: [Int32],
                     var c0 = 0
                     while c0 < vocab {
                         let c = Swift.min(chunk, vocab - c0)
-                        Kernels.gemm(transA: false, transB: true, m: n, n: c, k: h, a: ph, lda: h, b: pw + c0 * h,
-                                     ldb: h, c: pl, ldc: c)
+                        weight.logits(ph, rows: n, from: c0, count: c, into: pl)
                         parallelFor(n, grain: Swift.max(1, 16384 / c)) { range in
                             for r in range where t[r] != ignoreIndex {
                                 let row = pl + r * c
@@ -61,10 +122,10 @@ public func linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: [Int32],
         total += Double(lse[r] - targetLogit[r])
     }
     let loss = Tensor(scalar: valid == 0 ? 0 : Float(total / Double(valid)))
-    return Tensor.record("linearCrossEntropy", loss, inputs: [hidden, weight]) { g in
+    return Tensor.record("linearCrossEntropy", loss, inputs: [hidden] + weight.recordedInputs) { g in
         let factor = valid == 0 ? 0 : g.scalar / Float(valid)
         let dh = hidden.requiresGrad ? Tensor.zeros(hidden.shape) : nil
-        let dw = weight.requiresGrad ? Tensor(uninitializedShape: weight.shape) : nil
+        let dw = weight.trainable.map { Tensor(uninitializedShape: $0.shape) }
         let buffer = Tensor(uninitializedShape: [n, chunk])
         let pb = buffer.base
         lse.withUnsafeBufferPointer { lp in
@@ -73,8 +134,7 @@ public func linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: [Int32],
                 var c0 = 0
                 while c0 < vocab {
                     let c = Swift.min(chunk, vocab - c0)
-                    Kernels.gemm(transA: false, transB: true, m: n, n: c, k: h, a: ph, lda: h, b: pw + c0 * h,
-                                 ldb: h, c: pb, ldc: c)
+                    weight.logits(ph, rows: n, from: c0, count: c, into: pb)
                     parallelFor(n, grain: Swift.max(1, 16384 / c)) { range in
                         for r in range {
                             let row = pb + r * c
@@ -84,10 +144,7 @@ public func linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: [Int32],
                             if tr >= 0 && tr < c { row[tr] -= factor }
                         }
                     }
-                    if let dh {  // dHidden += dL · W_c
-                        Kernels.gemm(transA: false, transB: false, m: n, n: h, k: c, a: pb, lda: c, b: pw + c0 * h,
-                                     ldb: h, beta: 1, c: dh.base, ldc: h)
-                    }
+                    if let dh { weight.addInputGradient(pb, rows: n, from: c0, count: c, into: dh.base) }
                     if let dw {  // dW_c = dLᵀ · hidden
                         Kernels.gemm(transA: true, transB: false, m: c, n: h, k: n, a: pb, lda: c, b: ph, ldb: h,
                                      c: dw.base + c0 * h, ldc: h)
@@ -96,7 +153,7 @@ public func linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: [Int32],
                 }
             }
         }
-        return [dh, dw]
+        return weight.recordedInputs.isEmpty ? [dh] : [dh, dw]
     }
 }
 
