@@ -20,6 +20,16 @@ def run_json(cmd):
     return json.loads(out[out.index("{"):])
 
 
+def print_table(title, dtypes, peer, rows):
+    """One Markdown table: a column per LoRAKit dtype, the peer, and each dtype's ratio to the peer."""
+    head = " | ".join(f"LoRAKit {d}" for d in dtypes) + f" | {peer} | " + " | ".join(f"{d} ratio" for d in dtypes)
+    print(f"| {title} | {head} |")
+    print("|---|" + "---:|" * (2 * len(dtypes) + 1))
+    for label, values, theirs in rows:
+        cells = " | ".join(f"{v:.1f}" for v in values) + f" | {theirs:.1f} | " + " | ".join(f"{v / theirs:.2f}x" for v in values)
+        print(f"| {label} | {cells} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -61,20 +71,10 @@ def main():
                 train_rows.append((label, [ours[d][key] for d in dtypes], peer[key]))
     results["load_average_after"] = os.getloadavg()
     if train_rows:
-        head = " | ".join(f"LoRAKit {d}" for d in dtypes) + " | PEFT fp32 | " + " | ".join(f"{d} ratio" for d in dtypes)
-        print(f"| training | {head} |")
-        print("|---|" + "---:|" * (2 * len(dtypes) + 1))
-        for label, values, theirs in train_rows:
-            cells = " | ".join(f"{v:.1f}" for v in values) + f" | {theirs:.1f} | " + " | ".join(f"{v / theirs:.2f}x" for v in values)
-            print(f"| {label} | {cells} |")
+        print_table("training", dtypes, "PEFT fp32", train_rows)
         print()
     if rows:
-        head = " | ".join(f"LoRAKit {d}" for d in dtypes) + " | transformers fp32 | " + " | ".join(f"{d} ratio" for d in dtypes)
-        print(f"| benchmark | {head} |")
-        print("|---|" + "---:|" * (2 * len(dtypes) + 1))
-        for label, values, theirs in rows:
-            cells = " | ".join(f"{v:.1f}" for v in values) + f" | {theirs:.1f} | " + " | ".join(f"{v / theirs:.2f}x" for v in values)
-            print(f"| {label} | {cells} |")
+        print_table("generation", dtypes, "transformers fp32", rows)
         print(f"\nthreads {args.threads}; load average (1, 5, 15 min) before {results['load_average_before']}, "
               f"after {results['load_average_after']}")
     bf16 = [m for m in results["kernels"]["measurements"] if m["kernel"].startswith(("bf16 GEMM", "decode "))]

@@ -75,14 +75,7 @@ struct GenerateBench: ParsableCommand {
             }
             return (best, seconds(start), generated)
         }
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let peakMB = Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        let peakMB = Double(usage.ru_maxrss) / 1_048_576  // bytes on macOS
-        #endif
+        let peakMB = ProcessMemory.peakResidentMB()
         let report = Report(prefill_tokens_per_s: (Double(promptTokens) / prefillBest * 10).rounded() / 10,
                             decode_tokens_per_s: (Double(newTokens) / decodeSeconds * 100).rounded() / 100,
                             peak_rss_mb: (peakMB * 10).rounded() / 10,

@@ -80,7 +80,8 @@ import Testing
         }
         // Batch rows are independent: row 1 alone gives the same logits as in the batch.
         let alone = withNoGrad { model.logits(Array(ids[6...]), batch: 1, positions: .all) }
-        #expect(maxAbsDifference(alone.scalars, Array(all.scalars[(6 * 50)...])) < 1e-5)
+        // Alone the row takes the few-row kernel, in the batch BLAS: another summation order, so fp32 rounding.
+        #expect(maxAbsDifference(alone.scalars, Array(all.scalars[(6 * 50)...])) < 1e-4)
     }
 
     @Test func cachedDecodeEqualsFullSequence() throws {
