@@ -78,6 +78,7 @@ struct TrainBench: ParsableCommand {
             FileHandle.standardError.write(Data(String(format: "step %d: loss %.4f, %.2f s\n", m.step - 1, m.loss,
                                                        m.seconds).utf8))
         }
+        // invariant: validate() asks for at least 2 steps, so there is a first metric and at least one timed step.
         let timed = metrics.dropFirst()
         let perStep = timed.map(\.seconds).reduce(0, +) / Double(timed.count)
         let report = Report(train_tokens_per_s: (Double(batchSize * sequenceLength) / perStep * 10).rounded() / 10,

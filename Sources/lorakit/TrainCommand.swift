@@ -145,7 +145,7 @@ struct TrainCommand: ParsableCommand {
             try trainer.restore(from: try TrainingCheckpoint.read(resumeFolder))
             note("resuming from \(resumeFolder.path) at step \(trainer.state.step) of \(options.steps)")
         }
-        let run = try TrainingRun(directory: outDir, trainer: trainer, resumed: resumeFolder != nil)
+        let run = try TrainingRun(directory: outDir, trainer: trainer)
         try writeSettings(settings, to: outDir.appendingPathComponent("run.json"))
         note("training \(adapter.modules.count) modules, \(trainer.parameters.scalarCount) parameters, "
              + "\(train.count) examples (\(valid.count) for validation), \(options.steps) steps of "

@@ -86,7 +86,7 @@ extension ModelTrainingSuites {
             defer { try? FileManager.default.removeItem(at: folder) }
             let (lm, trainer) = try Self.setup(steps: 4) { $0.validateEvery = 2; $0.saveEvery = 2 }
             var events: [String] = []
-            let outcome = try TrainingRun(directory: folder, trainer: trainer, resumed: false).run { event in
+            let outcome = try TrainingRun(directory: folder, trainer: trainer).run { event in
                 if case .checkpoint(let step, _) = event { events.append("checkpoint \(step)") }
                 if case .validation(let step, _) = event { events.append("validation \(step)") }
             }
@@ -110,7 +110,7 @@ extension ModelTrainingSuites {
             defer { try? FileManager.default.removeItem(at: folder) }
             let (_, trainer) = try Self.setup(steps: 5) { $0.saveEvery = 0 }
             var asked = 0
-            let outcome = try TrainingRun(directory: folder, trainer: trainer, resumed: false).run(shouldStop: {
+            let outcome = try TrainingRun(directory: folder, trainer: trainer).run(shouldStop: {
                 asked += 1
                 return asked == 2
             })

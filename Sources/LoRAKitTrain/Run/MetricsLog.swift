@@ -39,11 +39,11 @@ public final class MetricsLog {
         return e
     }()
 
-    /// Opens the log; with `keepingThrough`, lines of later steps (an interrupted tail) are dropped first.
-    public init(url: URL, keepingThrough step: Int?) throws {
+    /// Opens the log, keeping the lines of steps up to `step` (a resumed run's checkpoint; 0 for a new run) and
+    /// dropping later ones (an interrupted tail).
+    public init(url: URL, keepingThrough step: Int) throws {
         self.url = url
-        let fm = FileManager.default
-        if let step, let data = fm.contents(atPath: url.path) {
+        if let data = FileManager.default.contents(atPath: url.path) {
             records = data.split(separator: UInt8(ascii: "\n")).compactMap {
                 try? JSONDecoder().decode(MetricsRecord.self, from: Data($0))
             }.filter { $0.step <= step }

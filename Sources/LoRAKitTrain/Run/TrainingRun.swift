@@ -45,13 +45,14 @@ public final class TrainingRun {
     public let trainer: Trainer
     let metrics: MetricsLog
 
-    /// - Parameter resumed: a checkpoint was restored into `trainer` (metrics lines after its step are dropped).
-    public init(directory: URL, trainer: Trainer, resumed: Bool) throws {
+    /// Metrics lines already in the folder are kept up to the trainer's step (that of a restored checkpoint, 0 for a
+    /// new run) and later ones dropped.
+    public init(directory: URL, trainer: Trainer) throws {
         self.directory = directory
         self.trainer = trainer
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         metrics = try MetricsLog(url: directory.appendingPathComponent("metrics.jsonl"),
-                                 keepingThrough: resumed ? trainer.state.step : 0)
+                                 keepingThrough: trainer.state.step)
     }
 
     public var adapterFolder: URL { directory.appendingPathComponent("adapter") }
@@ -62,6 +63,7 @@ public final class TrainingRun {
         -> TrainingOutcome {
         let options = trainer.options
         let start = DispatchTime.now().uptimeNanoseconds
+        let firstStep = trainer.state.step
         var tokensHere = 0
         var lastCheckpoint = TrainingCheckpoint.folder(in: directory, step: trainer.state.step)
         var lastValidation: Double?
@@ -74,7 +76,7 @@ public final class TrainingRun {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let progress = TrainingProgress(
                 totalSteps: options.steps, tokensPerSecond: Double(tokensHere) / max(elapsed, 1e-9),
-                secondsRemaining: elapsed / Double(stepsHere(m.step)) * Double(options.steps - m.step),
+                secondsRemaining: elapsed / Double(m.step - firstStep) * Double(options.steps - m.step),
                 peakRSSMB: ProcessMemory.peakResidentMB())
             var record = MetricsRecord(step: m.step, loss: m.loss)
             record.learningRate = m.learningRate
@@ -106,12 +108,6 @@ public final class TrainingRun {
         return TrainingOutcome(adapter: adapterFolder, lastCheckpoint: lastCheckpoint, metrics: metrics.url,
                                lossCurve: lossCurveURL, steps: trainer.state.step, interrupted: interrupted,
                                finalLoss: lastLoss, finalValidationLoss: lastValidation)
-    }
-
-    private var firstStepHere: Int?
-    private func stepsHere(_ step: Int) -> Int {
-        if firstStepHere == nil { firstStepHere = step }
-        return step - firstStepHere! + 1
     }
 
     private func writeCurve() throws {
