@@ -1,34 +1,5 @@
 #include "lk_vmath.h"
-#include <stdint.h>
-#include <string.h>
-
-#if defined(__x86_64__) && defined(__linux__)
-#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LK_CLONES
-#endif
-
-// exp(x): Cephes polynomial, relative error ~2e-7 on [-87, 88]; same maths as Kernels.exp in Swift.
-static inline __attribute__((always_inline)) float lk_expf(float x) {
-    x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
-    const float magic = 12582912.0f;
-    float kb = x * 1.44269504f + magic;
-    float k = kb - magic;
-    float r = x - k * 0.693359375f - k * -2.12194440e-4f;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * r * r + r + 1.0f;
-    int32_t bits;
-    memcpy(&bits, &kb, 4);
-    bits = (bits - 0x4B400000 + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, 4);
-    return y * scale;
-}
+#include "lk_internal.h"
 
 static inline __attribute__((always_inline)) float lk_sigmoidf(float x) { return 1.0f / (1.0f + lk_expf(-x)); }
 static inline __attribute__((always_inline)) float lk_tanhf(float x) { return 1.0f - 2.0f / (lk_expf(2.0f * x) + 1.0f); }

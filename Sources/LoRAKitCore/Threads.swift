@@ -35,102 +35,45 @@ public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Vo
     ThreadPool.shared.run(count: count, grain: max(grain, 1), body)
 }
 
-/// A fixed set of worker pthreads that run chunks of one job at a time; the caller runs chunks too.
+/// The compute thread pool (``lk_pool_run`` in C): worker pthreads that spin briefly between jobs, so the ~250
+/// short parallel jobs of a decode step do not each pay a futex wake-up; chunks are claimed dynamically.
 public final class ThreadPool: @unchecked Sendable {
     public static let shared = ThreadPool(threadCount: ComputeThreads.defaultCount)
 
-    private var mutex = pthread_mutex_t()
-    private var wake = pthread_cond_t()
-    private var finished = pthread_cond_t()
-    private var workers = 0
-    private var generation = 0
-    private var job: ((Int) -> Void)?
-    private var chunks = 0
-    private var nextChunk = 0
-    private var pending = 0
-    private var busy = false
-    private var _threadCount = 1
+    /// One job's chunking and body, read by every thread that runs a chunk.
+    private struct Job {
+        let count: Int
+        let step: Int
+        let body: (Range<Int>) -> Void
+    }
+
+    /// Chunks per thread: the caller starts at once and a worker joins when it wakes (a futex wake-up on these VMs
+    /// takes tens of microseconds, as long as a small projection's whole GEMV), so smaller chunks let the work
+    /// balance across whoever is running.
+    static let chunksPerThread = 4
 
     init(threadCount: Int) {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wake, nil)
-        pthread_cond_init(&finished, nil)
         setThreadCount(threadCount)
         lk_blas_set_threads(Int32(threadCount))
     }
 
     /// Threads used per job (the caller included).
-    public var threadCount: Int {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return _threadCount
-    }
+    public var threadCount: Int { Int(lk_pool_threads()) }
 
-    func setThreadCount(_ n: Int) {
-        pthread_mutex_lock(&mutex)
-        _threadCount = max(1, n)
-        let missing = _threadCount - 1 - workers
-        workers += max(0, missing)
-        pthread_mutex_unlock(&mutex)
-        for _ in 0..<max(0, missing) { spawnWorker() }
-    }
-
-    private func spawnWorker() {
-        let thread = Thread { [unowned self] in self.workerLoop() }
-        thread.name = "lorakit-compute"
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-
-    private func workerLoop() {
-        var seen = 0
-        pthread_mutex_lock(&mutex)
-        while true {
-            while generation == seen { pthread_cond_wait(&wake, &mutex) }
-            seen = generation
-            runChunksLocked()
-        }
-    }
-
-    /// Takes and runs chunks until none is left; called with the mutex held, returns with it held.
-    private func runChunksLocked() {
-        while nextChunk < chunks, let body = job {
-            let c = nextChunk
-            nextChunk += 1
-            pthread_mutex_unlock(&mutex)
-            body(c)
-            pthread_mutex_lock(&mutex)
-            pending -= 1
-            if pending == 0 { pthread_cond_broadcast(&finished) }
-        }
-    }
+    func setThreadCount(_ n: Int) { lk_pool_set_threads(Int32(max(1, n))) }
 
     @usableFromInline
     func run(count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
-        pthread_mutex_lock(&mutex)
-        if busy {  // nested call from inside a chunk: run serially
-            pthread_mutex_unlock(&mutex)
-            body(0..<count)
-            return
-        }
-        let n = min(_threadCount, (count + grain - 1) / grain)
+        let n = min(threadCount * Self.chunksPerThread, (count + grain - 1) / grain)
         withoutActuallyEscaping(body) { body in
-            let step = (count + n - 1) / n
-            busy = true
-            job = { c in
-                let lo = c * step, hi = Swift.min(count, lo + step)
-                if lo < hi { body(lo..<hi) }
+            var job = Job(count: count, step: (count + n - 1) / n, body: body)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                lk_pool_run(n, { context, chunk in
+                    let job = context!.assumingMemoryBound(to: Job.self)
+                    let lo = chunk * job.pointee.step, hi = Swift.min(job.pointee.count, lo + job.pointee.step)
+                    if lo < hi { job.pointee.body(lo..<hi) }
+                }, pointer)
             }
-            chunks = n
-            nextChunk = 0
-            pending = n
-            generation += 1
-            pthread_cond_broadcast(&wake)
-            runChunksLocked()
-            while pending > 0 { pthread_cond_wait(&finished, &mutex) }
-            job = nil
-            busy = false
         }
-        pthread_mutex_unlock(&mutex)
     }
 }

@@ -91,6 +91,12 @@ import Testing
         gradCheck([q, k, v]) { scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], causal: causal) }
     }
 
+    /// Head dim 64 and 6 query rows: the forward runs the fused kernel, whose row statistics backward reuses.
+    @Test(arguments: [true, false]) func fusedAttention(causal: Bool) {
+        let q = randn([1, 6, 2, 64], seed: 40), k = randn([1, 6, 1, 64], seed: 41), v = randn([1, 6, 1, 64], seed: 42)
+        gradCheck([q, k, v]) { scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], causal: causal) }
+    }
+
     @Test func attentionWithOffsetPaddingAndCapacity() {
         // 2 new queries at positions 3, 4 over a cache of capacity 7 holding 5 keys; batch 1 pads key 0.
         let q = randn([2, 2, 3, 4], seed: 34), k = randn([2, 7, 1, 4], seed: 35), v = randn([2, 7, 1, 4], seed: 36)

@@ -125,6 +125,24 @@ import Testing
                     Self.naiveAttention(q2, k, v, keyLength: 9, offset: 6, mask: mask), atol: 1e-5)
     }
 
+    /// Head dim 64 with 4 or more query rows takes the fused kernel (64-key blocks, online softmax, causal block
+    /// skipping). 70 queries are not a multiple of its 4- or 32-row blocks, 150 keys end inside the third key block,
+    /// and the padding mask leaves some rows with no key at all (they must come out as zeros).
+    @Test func fusedAttentionMatchesNaive() {
+        let q = randn([2, 70, 6, 64], seed: 60), k = randn([2, 160, 3, 64], seed: 61), v = randn([2, 160, 3, 64], seed: 62)
+        expectClose(scaledDotProductAttention(query: q, key: k, value: v, keyLength: 70),
+                    Self.naiveAttention(q, k, v, keyLength: 70, offset: 0, mask: nil), atol: 1e-5)
+        expectClose(scaledDotProductAttention(query: q, key: k, value: v, keyLength: 150, queryOffset: 80),
+                    Self.naiveAttention(q, k, v, keyLength: 150, offset: 80, mask: nil), atol: 1e-5)
+        expectClose(scaledDotProductAttention(query: q, key: k, value: v, keyLength: 150, causal: false),
+                    Self.naiveAttention(q, k, v, keyLength: 150, offset: 150, mask: nil), atol: 1e-5)
+        let mask = (0..<300).map { i -> Float in i < 100 ? 0 : (i >= 150 && i % 7 == 3 ? 0 : 1) }
+        let masked = scaledDotProductAttention(query: q, key: k, value: v, keyLength: 150,
+                                               keyPaddingMask: Tensor(mask, shape: [2, 150]))
+        expectClose(masked, Self.naiveAttention(q, k, v, keyLength: 150, offset: 0, mask: mask), atol: 1e-5)
+        #expect(masked.sliced(axis: 1, 0..<50).sliced(axis: 0, 0..<1).scalars.allSatisfy { $0 == 0 })
+    }
+
     /// Decoding one token at position p with a cache equals row p of full causal attention.
     @Test func decodeStepEqualsPrefillRow() {
         let q = randn([1, 5, 4, 8], seed: 17), k = randn([1, 5, 2, 8], seed: 18), v = randn([1, 5, 2, 8], seed: 19)

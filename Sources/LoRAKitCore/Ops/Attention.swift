@@ -29,39 +29,32 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     if let m = keyPaddingMask { precondition(m.shape == [b, tk], "keyPaddingMask must be [\(b), \(tk)], got \(m.shape)") }
     let group = hq / hkv
     let s = scale ?? 1 / Float(d).squareRoot()
-    let probs = Tensor(uninitializedShape: [b, hq, tq, tk])
     let out = Tensor(uninitializedShape: query.shape)
-    let (pq, pk, pv, pp, po) = (query.base, key.base, value.base, probs.base, out.base)
+    let (pq, pk, pv, po) = (query.base, key.base, value.base, out.base)
     let mask = keyPaddingMask?.base
     let (qStride, kStride) = (tq * hq * d, cap * hkv * d)
-    for bi in 0..<b {
-        for h in 0..<hq {
-            let kh = h / group
-            let q = pq + bi * qStride + h * d, k = pk + bi * kStride + kh * d
-            let p = pp + (bi * hq + h) * tq * tk
-            Kernels.gemm(transA: false, transB: true, m: tq, n: tk, k: d, alpha: s, a: q, lda: hq * d, b: k,
-                         ldb: hkv * d, c: p, ldc: tk)
-        }
-    }
-    // Mask and softmax every score row, keeping each row's max and 1/sum so backward can rebuild the
-    // probabilities from Q·Kᵀ instead of keeping [b, heads, tq, tk] of them alive.
+    // Each row's max and 1/sum are kept so backward can rebuild the probabilities from Q·Kᵀ instead of keeping
+    // [b, heads, tq, tk] of them alive.
     let rowCount = b * hq * tq
     let rowShift = Tensor(uninitializedShape: [rowCount]), rowScale = Tensor(uninitializedShape: [rowCount])
     let (pShift, pScale) = (rowShift.base, rowScale.base)
-    parallelFor(rowCount, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
-        for row in range {
-            let bi = row / (hq * tq), i = row % tq
-            let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i + 1)) : tk
-            (pShift[row], pScale[row]) = attentionProbabilities(pp + row * tk, limit: limit, width: tk,
-                                                                mask: mask.map { $0 + bi * tk }, shift: nil)
+    if tq >= fusedAttentionMinRows && d % 64 == 0 && d <= Int(LK_ATTENTION_MAX_D) {
+        // Prefill and training: the fused kernel, parallel over (batch, head, block of query rows).
+        let blocks = (tq + fusedAttentionRows - 1) / fusedAttentionRows
+        parallelFor(b * hq * blocks) { range in
+            for task in range {
+                let (bh, blk) = (task / blocks, task % blocks)
+                let (bi, h) = (bh / hq, bh % hq)
+                let r0 = blk * fusedAttentionRows, rows = Swift.min(fusedAttentionRows, tq - r0)
+                let kv = bi * kStride + (h / group) * d, at = bi * qStride + r0 * hq * d + h * d
+                lk_attention_rows(pq + at, hq * d, pk + kv, pv + kv, hkv * d, po + at, hq * d, rows, d, tk,
+                                  queryOffset + r0 + 1, causal ? 1 : 0, mask.map { UnsafePointer($0 + bi * tk) }, s,
+                                  pShift + bh * tq + r0, pScale + bh * tq + r0)
+            }
         }
-    }
-    for bi in 0..<b {
-        for h in 0..<hq {
-            let v = pv + bi * kStride + (h / group) * d
-            Kernels.gemm(transA: false, transB: false, m: tq, n: d, k: tk, a: pp + (bi * hq + h) * tq * tk, lda: tk,
-                         b: v, ldb: hkv * d, c: po + bi * qStride + h * d, ldc: hq * d)
-        }
+    } else {
+        unfusedAttention(pq, pk, pv, po, mask: mask, rowShift: pShift, rowScale: pScale,
+                         shape: (b, tq, hq, tk, cap, hkv, d), causal: causal, queryOffset: queryOffset, scale: s)
     }
     return Tensor.record("attention", out, inputs: [query, key, value]) { g in
         let dq = Tensor(uninitializedShape: query.shape)
@@ -107,6 +100,47 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
             }
         }
         return [query.requiresGrad ? dq : nil, key.requiresGrad ? dk : nil, value.requiresGrad ? dv : nil]
+    }
+}
+
+/// Query rows per task of the fused kernel, and the fewest query rows worth it (decode's one row per sequence stays
+/// on the two-GEMM path, where the skinny kernel streams the cache).
+private let fusedAttentionRows = 64
+private let fusedAttentionMinRows = 4
+
+/// The two-GEMM forward: per (batch, head) scores = Q·Kᵀ into a [tq, tk] buffer, softmax per row, then P·V.
+private func unfusedAttention(_ pq: UnsafeMutablePointer<Float>, _ pk: UnsafeMutablePointer<Float>,
+                              _ pv: UnsafeMutablePointer<Float>, _ po: UnsafeMutablePointer<Float>,
+                              mask: UnsafeMutablePointer<Float>?, rowShift pShift: UnsafeMutablePointer<Float>,
+                              rowScale pScale: UnsafeMutablePointer<Float>,
+                              shape: (b: Int, tq: Int, hq: Int, tk: Int, cap: Int, hkv: Int, d: Int), causal: Bool,
+                              queryOffset: Int, scale s: Float) {
+    let (b, tq, hq, tk, cap, hkv, d) = shape
+    let group = hq / hkv
+    let (qStride, kStride) = (tq * hq * d, cap * hkv * d)
+    let probs = Tensor(uninitializedShape: [b, hq, tq, tk])
+    let pp = probs.base
+    for bi in 0..<b {
+        for h in 0..<hq {
+            let q = pq + bi * qStride + h * d, k = pk + bi * kStride + (h / group) * d
+            Kernels.gemm(transA: false, transB: true, m: tq, n: tk, k: d, alpha: s, a: q, lda: hq * d, b: k,
+                         ldb: hkv * d, c: pp + (bi * hq + h) * tq * tk, ldc: tk)
+        }
+    }
+    parallelFor(b * hq * tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
+        for row in range {
+            let bi = row / (hq * tq), i = row % tq
+            let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i + 1)) : tk
+            (pShift[row], pScale[row]) = attentionProbabilities(pp + row * tk, limit: limit, width: tk,
+                                                                mask: mask.map { $0 + bi * tk }, shift: nil)
+        }
+    }
+    for bi in 0..<b {
+        for h in 0..<hq {
+            let v = pv + bi * kStride + (h / group) * d
+            Kernels.gemm(transA: false, transB: false, m: tq, n: d, k: tk, a: pp + (bi * hq + h) * tq * tk, lda: tk,
+                         b: v, ldb: hkv * d, c: po + bi * qStride + h * d, ldc: hq * d)
+        }
     }
 }
 

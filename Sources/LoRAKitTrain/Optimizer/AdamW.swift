@@ -45,10 +45,14 @@ public final class AdamW {
             let decay = Float(1 - groupLR * h.weightDecay)
             let stepSize = Float(groupLR / correction1)
             let sqrtCorrection2 = Float(correction2.squareRoot()), eps = Float(h.epsilon)
+            // Take the moments out while updating them: two nested accesses to `moments` would overlap.
+            var (mo, ve) = moments[index]
+            moments[index] = ([], [])
+            defer { moments[index] = (mo, ve) }
             grad.withUnsafeBufferPointer { g in
                 entry.tensor.withUnsafeSharedMutableBufferPointer { p in
-                    moments[index].m.withUnsafeMutableBufferPointer { m in
-                        moments[index].v.withUnsafeMutableBufferPointer { v in
+                    mo.withUnsafeMutableBufferPointer { m in
+                        ve.withUnsafeMutableBufferPointer { v in
                             for i in 0..<p.count {
                                 let gi = g[i] * scale
                                 m[i] = b1 * m[i] + (1 - b1) * gi
