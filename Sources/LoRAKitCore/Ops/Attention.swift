@@ -105,7 +105,7 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
 
 /// Query rows per task of the fused kernel, and the fewest query rows worth it (decode's one row per sequence stays
 /// on the two-GEMM path, where the skinny kernel streams the cache).
-private let fusedAttentionRows = 64
+private let fusedAttentionRows = 256
 private let fusedAttentionMinRows = 4
 
 /// The two-GEMM forward: per (batch, head) scores = Q·Kᵀ into a [tq, tk] buffer, softmax per row, then P·V.
