@@ -1,5 +1,6 @@
 import Foundation
 import LoRAKitAdapters
+import LoRAKitCore
 import LoRAKitModels
 
 /// The adapters a server can serve by name, at most `maxLoaded` of them in memory at once (least recently used
@@ -14,6 +15,8 @@ public final class AdapterRegistry: @unchecked Sendable {
         let id: Int
         let adapter: Adapter
         let variants: [String: any AdapterVariant]
+        /// The LoRA / rsLoRA modules' factors in the segmented kernel's layout, prepared once (`Bᵀ` is a copy).
+        let lowRank: [String: SegmentedLoRA.Weights]
         var pins = 0
         var lastUse: UInt64 = 0
         var retired = false
@@ -21,6 +24,9 @@ public final class AdapterRegistry: @unchecked Sendable {
         init(name: String, id: Int, adapter: Adapter) {
             (self.name, self.id, self.adapter) = (name, id, adapter)
             variants = Dictionary(adapter.modules.map { ($0.module, $0.variant) }, uniquingKeysWith: { a, _ in a })
+            lowRank = variants.compactMapValues { variant in
+                (variant as? LowRankUpdate).map { SegmentedLoRA.Weights($0.lowRankUpdate) }
+            }
         }
     }
 
