@@ -2,7 +2,9 @@ import Testing
 @testable import LoRAKitCore
 
 /// The segmented LoRA kernel against `y + s · (x Aᵀ) Bᵀ` in `Double`, segment by segment; rows in no segment
-/// (base-model sequences) must not change. Tolerance: 1e-5 of `Σ|terms|` (only the fp32 summation order differs).
+/// (base-model sequences) must not change. bf16 weights are checked against the same sum over the bf16-rounded
+/// factors (widening is exact, so the tolerance is the same). Tolerance: 1e-5 of `Σ|terms|` (only the fp32 summation
+/// order differs).
 @Suite struct SegmentedLoRATests {
     /// A batch layout: `segments` in row order, each `(rows, rank)` with `rank == nil` for rows of no adapter.
     struct Layout: CustomTestStringConvertible, Sendable {
@@ -25,8 +27,12 @@ import Testing
         Layout(inFeatures: 65, outFeatures: 47, segments: [(2, 8), (23, 16), (1, 1)]),
     ]
 
-    @Test(arguments: layouts, [false, true])
-    func matchesReference(layout: Layout, portable: Bool) {
+    /// (portable kernels, weight precision)
+    static let paths: [(Bool, SegmentedLoRA.Precision)] = [(false, .float32), (true, .float32), (false, .bfloat16),
+                                                           (true, .bfloat16)]
+
+    @Test(arguments: layouts, paths)
+    func matchesReference(layout: Layout, path: (portable: Bool, precision: SegmentedLoRA.Precision)) {
         let (inF, outF) = (layout.inFeatures, layout.outFeatures)
         let n = layout.segments.reduce(0) { $0 + $1.rows }
         let x = Tensor.randomNormal([n, inF], seed: 1)
@@ -41,13 +47,18 @@ import Testing
             weights.append((row..<(row + segment.rows), Tensor.randomNormal([r, inF], seed: UInt64(10 + i)),
                             Tensor.randomNormal([outF, r], seed: UInt64(50 + i)), scale))
         }
-        let prepared = weights.map { SegmentedLoRA.Weights(a: $0.a, b: $0.b, scale: $0.scale) }
+        let prepared = weights.map {
+            SegmentedLoRA.Weights(a: $0.a, b: $0.b, scale: $0.scale, precision: path.precision)
+        }
+        if path.precision == .bfloat16 {  // the reference multiplies the factors the kernel sees
+            weights = weights.map { ($0.rows, BF16Matrix($0.a).floats(), BF16Matrix($0.b).floats(), $0.scale) }
+        }
         let lora = SegmentedLoRA()
         for _ in 0..<2 {  // the second pass reuses the grown buffers
             y.withUnsafeSharedMutableBufferPointer { _ = $0.update(from: before) }
             lora.removeAll()
             for (w, p) in zip(weights, prepared) { lora.append(rows: w.rows, p) }
-            lora.apply(x: x, y: y, portable: portable)
+            lora.apply(x: x, y: y, portable: path.portable)
         }
         var expected = before.map(Double.init), magnitude = before.map { abs(Double($0)) }
         let xs = x.scalars

@@ -8,7 +8,8 @@
 //   segment's rows (units are numbered segment by segment: segment 0's rank rows first);
 // - expand: y += t · Bᵀ over a range of output columns for all segments, axpy-style along the columns
 //   (y_row += t[j] · Bᵀ[j, :]), so Bᵀ `[rank, out]` streams row after row and nothing is reduced horizontally.
-// Nothing is allocated. AVX-512 paths are chosen at run time; the portable paths run on any CPU.
+// Weights are fp32 or, opt-in, bfloat16 (widened exactly to fp32 as they load; half the bytes to stream). Nothing is
+// allocated. AVX-512 paths are chosen at run time; the portable paths run on any CPU.
 #ifndef LK_LORA_H
 #define LK_LORA_H
 #ifdef __cplusplus
@@ -20,10 +21,11 @@ typedef struct lk_lora_segment {
     long row0;
     long rows;
     long rank;
-    /// A [rank, in], row-major.
-    const float *a;
-    /// Bᵀ [rank, out], row-major (B transposed once, when the adapter is prepared).
-    const float *bt;
+    /// A [rank, in], row-major: float, or uint16_t bfloat16 bits when bf16 != 0.
+    const void *a;
+    /// Bᵀ [rank, out], row-major (B transposed once, when the adapter is prepared), in A's type.
+    const void *bt;
+    int bf16;
     float scale;
     /// Scratch t [rows, rank]: written by the shrink, read by the expand.
     float *t;

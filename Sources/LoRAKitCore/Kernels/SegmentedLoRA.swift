@@ -13,31 +13,56 @@ import CBLAS
 /// lora.apply(x: x, y: y)                 // x [rows, in], y [rows, out]
 /// ```
 public final class SegmentedLoRA {
-    /// One adapter's factors for one projection, in the kernel's layout: `A [rank, in]` (shared, not copied) and
-    /// `Bᵀ [rank, out]` (transposed once here). Immutable: later changes to the adapter's tensors are not seen.
+    /// How ``Weights`` keeps the factors: `float32` exact (the default), `bfloat16` rounded to nearest even — half
+    /// the bytes to stream per step; products still accumulate in `Float`.
+    public enum Precision: Sendable {
+        case float32
+        case bfloat16
+    }
+
+    /// One adapter's factors for one projection, in the kernel's layout: `A [rank, in]` (in fp32 shared with the
+    /// adapter, not copied) and `Bᵀ [rank, out]` (transposed once here). Immutable: later changes to the adapter's
+    /// tensors are not seen.
     public struct Weights: @unchecked Sendable {
         public let rank: Int
         public let inFeatures: Int
         public let outFeatures: Int
         public let scale: Float
-        let a: Tensor
-        let bT: Tensor
+        public let precision: Precision
+        enum Storage {
+            case float32(a: Tensor, bT: Tensor)
+            case bfloat16(a: BF16Matrix, bT: BF16Matrix)
+        }
+        let storage: Storage
 
         /// - Parameters:
         ///   - a: `[rank, in]`.
         ///   - b: `[out, rank]`.
         ///   - scale: the factor on `B A x` (LoRA's scaling times the adapter's weight).
-        public init(a: Tensor, b: Tensor, scale: Float) {
+        ///   - precision: how to keep the factors.
+        public init(a: Tensor, b: Tensor, scale: Float, precision: Precision = .float32) {
             precondition(a.rank == 2 && b.rank == 2 && a.shape[0] == b.shape[1],
                          "LoRA factors A \(a.shape) and B \(b.shape) do not chain")
             (rank, inFeatures, outFeatures, self.scale) = (a.shape[0], a.shape[1], b.shape[0], scale)
-            self.a = a
-            bT = withNoGrad { b.transposed() }
+            self.precision = precision
+            let bT = withNoGrad { b.transposed() }
+            switch precision {
+            case .float32: storage = .float32(a: a, bT: bT)
+            case .bfloat16: storage = .bfloat16(a: BF16Matrix(a), bT: BF16Matrix(bT))
+            }
         }
 
         /// From ``LowRankUpdate``-style factors `(A, B, scale)`.
-        public init(_ factors: (a: Tensor, b: Tensor, scale: Float)) {
-            self.init(a: factors.a, b: factors.b, scale: factors.scale)
+        public init(_ factors: (a: Tensor, b: Tensor, scale: Float), precision: Precision = .float32) {
+            self.init(a: factors.a, b: factors.b, scale: factors.scale, precision: precision)
+        }
+
+        /// The kernel's view: start of A, start of Bᵀ, and whether they hold bf16 bits.
+        var pointers: (a: UnsafeRawPointer, bT: UnsafeRawPointer, bf16: Bool) {
+            switch storage {
+            case .float32(let a, let bT): (UnsafeRawPointer(a.base), UnsafeRawPointer(bT.base), false)
+            case .bfloat16(let a, let bT): (UnsafeRawPointer(a.bits), UnsafeRawPointer(bT.bits), true)
+            }
         }
     }
 
@@ -78,9 +103,9 @@ public final class SegmentedLoRA {
                      "segments of one projection must share its in/out sizes")
         shape = (weights.inFeatures, weights.outFeatures)
         if count == capacity { grow() }
-        table[count] = lk_lora_segment(row0: rows.lowerBound, rows: rows.count, rank: weights.rank,
-                                       a: UnsafePointer(weights.a.base), bt: UnsafePointer(weights.bT.base),
-                                       scale: weights.scale, t: nil)
+        let p = weights.pointers
+        table[count] = lk_lora_segment(row0: rows.lowerBound, rows: rows.count, rank: weights.rank, a: p.a,
+                                       bt: p.bT, bf16: p.bf16 ? 1 : 0, scale: weights.scale, t: nil)
         scratchNeeded += rows.count * weights.rank
         count += 1
     }
