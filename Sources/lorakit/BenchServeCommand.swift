@@ -22,6 +22,9 @@ struct ServeBench: AsyncParsableCommand {
     @Option(name: .customLong("new-tokens"), help: "Tokens each stream decodes.") var newTokens: Int = 64
     @Option(name: .long, help: "Rank of the random adapters.") var rank: Int = 16
     @Flag(name: .long, help: "Print one JSON line.") var json = false
+    @Option(name: .customLong("adapter-dtype"),
+            help: "LoRA/rsLoRA weights while serving: fp32 (exact, default) or bf16 (half the bytes per decode step; outputs within bf16 rounding).")
+    var adapterDType: WeightDType = .float32
     @OptionGroup var runtime: RuntimeOptions
 
     struct Scenario: Encodable {
@@ -41,6 +44,7 @@ struct ServeBench: AsyncParsableCommand {
         let threads: Int
         let new_tokens: Int
         let adapter_source: String
+        let adapter_dtype: String
     }
 
     func validate() throws {
@@ -54,7 +58,7 @@ struct ServeBench: AsyncParsableCommand {
         let lm = try LanguageModel.load(try ModelStore().resolve(model))
         let linears = lm.model.linears.filter { $0 !== lm.model.lmHead }
         let registry = AdapterRegistry(linears: linears, directory: adapterDir.map { URL(fileURLWithPath: $0) },
-                                       maxLoaded: max(streams, 1))
+                                       maxLoaded: max(streams, 1), adapterDType: adapterDType)
         var names = Array(registry.names.prefix(streams))
         if adapterDir == nil {
             for i in 0..<streams {
@@ -82,7 +86,8 @@ struct ServeBench: AsyncParsableCommand {
                             mixed_over_base: round(mixed.decode_tokens_per_s / base.decode_tokens_per_s, 3),
                             mixed_over_single: round(mixed.decode_tokens_per_s / single.decode_tokens_per_s, 2),
                             threads: runtime.resolvedThreads, new_tokens: newTokens,
-                            adapter_source: adapterDir ?? "random rank-\(rank) all-linear LoRA")
+                            adapter_source: adapterDir ?? "random rank-\(rank) all-linear LoRA",
+                            adapter_dtype: adapterDType.defaultValueDescription)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -53,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-kb"), help: "Largest request body, in KiB (larger bodies get 413).")
     var maxBodyKB: Int = 1024
 
+    @Option(name: .customLong("adapter-dtype"),
+            help: "LoRA/rsLoRA weights while serving: fp32 (exact, default) or bf16 (half the bytes per decode step; outputs within bf16 rounding).")
+    var adapterDType: WeightDType = .float32
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -79,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
             ? url.deletingPathExtension().lastPathComponent : model)
         let linears = languageModel.model.linears.filter { $0 !== languageModel.model.lmHead }
         let registry = AdapterRegistry(linears: linears, directory: adapterDir.map { URL(fileURLWithPath: $0) },
-                                       maxLoaded: maxLoras)
+                                       maxLoaded: maxLoras, adapterDType: adapterDType)
         let engine = try Engine(languageModel: languageModel, registry: registry, configuration: EngineConfiguration(
             kvCacheBytes: kvCacheMB << 20, maxBatchTokens: maxBatchTokens, maxSequences: maxNumSeqs,
             maxQueue: maxQueue))

@@ -41,6 +41,8 @@ public enum KernelBenchmarks {
         case fused
         /// bf16-weight GEMM (forward and input gradient) next to `sgemm`, and bf16 decode kernels next to fp32.
         case bf16
+        /// The segmented multi-adapter LoRA kernel on a serving decode step, next to two GEMMs per adapter.
+        case lora
     }
 
     /// Training shapes: rows (tokens) × inner and the three output widths.
@@ -107,6 +109,8 @@ public enum KernelBenchmarks {
             ComputeThreads.set(threads)
             for m in bf16Decode(threads: threads) { add(m) }
         }
+        // 7. Serving many adapters: the segmented LoRA kernel.
+        if groups.contains(.lora) { for m in segmentedLoRA(threads: threads) { add(m) } }
         return KernelBenchmarkReport(blas: .current, threads: threads, measurements: out)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LoRAKitAdapters
+import LoRAKitCore
 import LoRAKitModels
 
 /// The adapters a server can serve by name, at most `maxLoaded` of them in memory at once (least recently used
@@ -14,18 +15,28 @@ public final class AdapterRegistry: @unchecked Sendable {
         let id: Int
         let adapter: Adapter
         let variants: [String: any AdapterVariant]
+        /// The LoRA / rsLoRA modules' factors in the segmented kernel's layout, prepared once (`Bᵀ` is a copy; with
+        /// bf16 adapter weights both factors are).
+        let lowRank: [String: SegmentedLoRA.Weights]
         var pins = 0
         var lastUse: UInt64 = 0
         var retired = false
 
-        init(name: String, id: Int, adapter: Adapter) {
+        init(name: String, id: Int, adapter: Adapter, dtype: WeightDType) {
             (self.name, self.id, self.adapter) = (name, id, adapter)
             variants = Dictionary(adapter.modules.map { ($0.module, $0.variant) }, uniquingKeysWith: { a, _ in a })
+            let precision: SegmentedLoRA.Precision = dtype == .bfloat16 ? .bfloat16 : .float32
+            lowRank = variants.compactMapValues { variant in
+                (variant as? LowRankUpdate).map { SegmentedLoRA.Weights($0.lowRankUpdate, precision: precision) }
+            }
         }
     }
 
     public let directory: URL?
     public let maxLoaded: Int
+    /// How LoRA / rsLoRA factors are kept for serving: fp32 (exact, the default) or bf16 (half the bytes each decode
+    /// step streams; outputs within bf16 rounding of the weights). Other variants always run in fp32.
+    public let adapterDType: WeightDType
     private let linears: [Linear]
     private let lock = NSLock()
     private var registered: [String: URL] = [:]
@@ -38,8 +49,10 @@ public final class AdapterRegistry: @unchecked Sendable {
     ///   - linears: the base model's adaptable projections (the vocabulary head excluded).
     ///   - directory: a folder whose subfolders are PEFT adapters, served under the subfolder's name.
     ///   - maxLoaded: adapters kept in memory at once (`--max-loras`).
-    public init(linears: [Linear], directory: URL?, maxLoaded: Int) {
+    ///   - adapterDType: see ``adapterDType`` (`--adapter-dtype`).
+    public init(linears: [Linear], directory: URL?, maxLoaded: Int, adapterDType: WeightDType = .float32) {
         (self.linears, self.directory, self.maxLoaded) = (linears, directory, max(1, maxLoaded))
+        self.adapterDType = adapterDType
     }
 
     /// Every adapter name a request may use: the subfolders of ``directory`` holding an `adapter_config.json`, and
@@ -89,7 +102,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         let adapter = try load(name: name, from: path)
         lock.withLock {
             registered[name] = path
-            insertLocked(Entry(name: name, id: takeID(), adapter: adapter))
+            insertLocked(Entry(name: name, id: takeID(), adapter: adapter, dtype: adapterDType))
         }
     }
 
@@ -100,7 +113,7 @@ public final class AdapterRegistry: @unchecked Sendable {
             throw ServeError.conflict("an adapter named '\(adapter.name)' already exists")
         }
         try lock.withLock {
-            let entry = Entry(name: adapter.name, id: takeID(), adapter: adapter)
+            let entry = Entry(name: adapter.name, id: takeID(), adapter: adapter, dtype: adapterDType)
             entry.pins = 1  // in memory only: nothing to reload it from
             guard insertLocked(entry) else { throw ServeError.conflict("every --max-loras slot is in use") }
         }
@@ -132,7 +145,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         let adapter = try load(name: name, from: url)  // outside the lock: reading files takes milliseconds
         return lock.withLock { () -> AdapterLease? in
             if let entry = loaded[name] { return pinLocked(entry) }  // a concurrent lease loaded it first
-            let entry = Entry(name: name, id: takeID(), adapter: adapter)
+            let entry = Entry(name: name, id: takeID(), adapter: adapter, dtype: adapterDType)
             guard insertLocked(entry) else { return nil }
             return pinLocked(entry)
         }

@@ -15,30 +15,12 @@ final class RowPlan: @unchecked Sendable {
 /// The one ``LinearAdapter`` attached to every adaptable projection while serving: it applies each adapter's
 /// variant to that adapter's own rows only (segmented, as Punica's SGMV), so sequences for different adapters — and
 /// for the base model — share one base GEMM per projection.
+///
+/// LoRA and rsLoRA segments (``LowRankUpdate``) of a projection run together in one ``SegmentedLoRA`` pass; other
+/// variants (DoRA, …) run their own forward on their rows. Used by the engine thread only.
 final class AdapterRouter: LinearAdapter, @unchecked Sendable {
-    /// `y[rows] += s · (x[rows] · Aᵀ) · Bᵀ` with two BLAS calls and no tensors (the SGMV of one segment).
-    static func addLowRank(_ u: (a: Tensor, b: Tensor, scale: Float), x: Tensor, y: Tensor, rows: Range<Int>) {
-        let (rank, inF, outF) = (u.a.shape[0], u.a.shape[1], u.b.shape[0])
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * rank)
-        defer { scratch.deallocate() }
-        x.withUnsafeBufferPointer { xb in
-            u.a.withUnsafeBufferPointer { ab in
-                Kernels.gemm(transA: false, transB: true, m: rows.count, n: rank, k: inF,
-                             a: xb.baseAddress! + rows.lowerBound * inF, lda: inF, b: ab.baseAddress!, ldb: inF,
-                             c: scratch, ldc: rank)
-            }
-        }
-        y.withUnsafeSharedMutableBufferPointer { yb in
-            u.b.withUnsafeBufferPointer { bb in
-                Kernels.gemm(transA: false, transB: true, m: rows.count, n: outF, k: rank, alpha: u.scale,
-                             a: scratch, lda: rank, b: bb.baseAddress!, ldb: rank, beta: 1,
-                             c: yb.baseAddress! + rows.lowerBound * outF, ldc: outF)
-            }
-        }
-    }
-
-
     let plan: RowPlan
+    private let lowRank = SegmentedLoRA()
 
     init(plan: RowPlan) { self.plan = plan }
 
@@ -46,12 +28,13 @@ final class AdapterRouter: LinearAdapter, @unchecked Sendable {
         guard !plan.segments.isEmpty else { return baseOutput }
         let (inF, outF) = (base.inFeatures, base.outFeatures)
         let x2 = x.reshaped([-1, inF]), y2 = baseOutput.reshaped([-1, outF])
+        lowRank.removeAll()
         for segment in plan.segments {
-            guard let variant = segment.adapter.variants[base.name] else { continue }
-            if let update = variant as? LowRankUpdate {
-                Self.addLowRank(update.lowRankUpdate, x: x2, y: y2, rows: segment.rows)
+            if let weights = segment.adapter.lowRank[base.name] {
+                lowRank.append(rows: segment.rows, weights)
                 continue
             }
+            guard let variant = segment.adapter.variants[base.name] else { continue }
             let adapted = variant.forward(x2.rows(segment.rows), baseOutput: y2.rows(segment.rows), base: base)
             // Write the adapted rows back in place: `baseOutput` is the projection's fresh result.
             adapted.withUnsafeBufferPointer { src in
@@ -60,6 +43,8 @@ final class AdapterRouter: LinearAdapter, @unchecked Sendable {
                 }
             }
         }
+        // `plan.segments` holds every entry (and so every weight the table points into) until this returns.
+        lowRank.apply(x: x2, y: y2)
         return baseOutput
     }
 }

@@ -1,0 +1,51 @@
+// Segmented LoRA for serving many adapters in one batch (Punica's SGMV; BGMV when every segment is one row): for
+// one projection and every segment — a contiguous range of rows with its own adapter —
+//
+//     y[rows] += scale · (x[rows] · Aᵀ) · Bᵀ      A [rank, in], B [out, rank]
+//
+// in two passes the caller splits across its threads:
+// - shrink: t = scale · x · Aᵀ per segment, one unit of work = one row of one segment's A, read once for all the
+//   segment's rows (units are numbered segment by segment: segment 0's rank rows first);
+// - expand: y += t · Bᵀ over a range of output columns for all segments, axpy-style along the columns
+//   (y_row += t[j] · Bᵀ[j, :]), so Bᵀ `[rank, out]` streams row after row and nothing is reduced horizontally.
+// Weights are fp32 or, opt-in, bfloat16 (widened exactly to fp32 as they load; half the bytes to stream). Nothing is
+// allocated. AVX-512 paths are chosen at run time; the portable paths run on any CPU.
+#ifndef LK_LORA_H
+#define LK_LORA_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// One segment of rows [row0, row0 + rows) that one adapter owns.
+typedef struct lk_lora_segment {
+    long row0;
+    long rows;
+    long rank;
+    /// A [rank, in], row-major: float, or uint16_t bfloat16 bits when bf16 != 0.
+    const void *a;
+    /// Bᵀ [rank, out], row-major (B transposed once, when the adapter is prepared), in A's type.
+    const void *bt;
+    int bf16;
+    float scale;
+    /// Scratch t [rows, rank]: written by the shrink, read by the expand.
+    float *t;
+} lk_lora_segment;
+
+/// Shrink units [u0, u1) (see above) of the segments `s[0..<count]`; x [rows, in] row-major.
+void lk_lora_shrink(const lk_lora_segment *s, long count, const float *x, long in, long u0, long u1);
+/// Expand output columns [c0, c1) of every segment into y [rows, out] row-major.
+void lk_lora_expand(const lk_lora_segment *s, long count, float *y, long out, long c0, long c1);
+
+/// Both passes for whole segments `s[0..<count]` (the caller gives each thread its own segments: each thread then
+/// streams its adapters' A and Bᵀ front to back, with one hand-off per projection).
+void lk_lora_segments(const lk_lora_segment *s, long count, const float *x, long in, float *y, long out);
+
+/// The same on the portable paths (any CPU; tests compare the two).
+void lk_lora_shrink_portable(const lk_lora_segment *s, long count, const float *x, long in, long u0, long u1);
+void lk_lora_expand_portable(const lk_lora_segment *s, long count, float *y, long out, long c0, long c1);
+void lk_lora_segments_portable(const lk_lora_segment *s, long count, const float *x, long in, float *y, long out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

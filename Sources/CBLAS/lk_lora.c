@@ -1,0 +1,230 @@
+// Segmented LoRA kernels (see include/lk_lora.h). The AVX-512 paths are compiled with per-function target attributes
+// and chosen at run time (AVX-512 F/BW/VL), so the binary stays portable.
+#include "lk_lora.h"
+#include "lk_blas.h"
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define LK_X86 1
+#endif
+#if defined(__x86_64__) && defined(__linux__)
+#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LK_CLONES
+#endif
+
+/// Rows of x (shrink) or y (expand) that share each load of a weight row.
+#define LK_LORA_ROWS 4
+
+// Walks units [u0, u1) segment by segment: calls body(segment, j0, j1) for the rows [j0, j1) of its A.
+#define LK_FOR_UNITS(s, count, u0, u1, body)                                       \
+    do {                                                                           \
+        long first = 0;                                                            \
+        for (long g = 0; g < (count) && first < (u1); first += (s)[g].rank, g++) { \
+            long j0 = (u0) > first ? (u0) - first : 0;                             \
+            long j1 = (u1) - first < (s)[g].rank ? (u1) - first : (s)[g].rank;     \
+            if (j0 < j1) body(&(s)[g], j0, j1);                                    \
+        }                                                                          \
+    } while (0)
+
+// MARK: portable
+
+/// Element i of a weight row of either type (bf16 widens exactly: its bits are the fp32's upper half).
+static inline float weight_at(const void *w, long i, int bf16) {
+    if (!bf16) return ((const float *)w)[i];
+    uint32_t u = (uint32_t)((const uint16_t *)w)[i] << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+LK_CLONES static void shrink_rows_portable(const lk_lora_segment *g, long j0, long j1, const float *restrict x,
+                                           long in) {
+    for (long j = j0; j < j1; j++) {
+        for (long i = 0; i < g->rows; i++) {
+            const float *restrict xi = x + (g->row0 + i) * in;
+            float acc[16] = {0};
+            long q = 0;
+            for (; q + 16 <= in; q += 16)
+                for (int v = 0; v < 16; v++) acc[v] += weight_at(g->a, j * in + q + v, g->bf16) * xi[q + v];
+            float sum = 0;
+            for (; q < in; q++) sum += weight_at(g->a, j * in + q, g->bf16) * xi[q];
+            for (int v = 0; v < 16; v++) sum += acc[v];
+            g->t[i * g->rank + j] = g->scale * sum;
+        }
+    }
+}
+
+LK_CLONES static void expand_segment_portable(const lk_lora_segment *g, float *restrict y, long out, long c0,
+                                              long c1) {
+    for (long i = 0; i < g->rows; i++) {
+        float *restrict yi = y + (g->row0 + i) * out;
+        for (long j = 0; j < g->rank; j++) {
+            float tj = g->t[i * g->rank + j];
+            for (long c = c0; c < c1; c++) yi[c] += tj * weight_at(g->bt, j * out + c, g->bf16);
+        }
+    }
+}
+
+void lk_lora_shrink_portable(const lk_lora_segment *s, long count, const float *x, long in, long u0, long u1) {
+#define LK_BODY(g, j0, j1) shrink_rows_portable(g, j0, j1, x, in)
+    LK_FOR_UNITS(s, count, u0, u1, LK_BODY);
+#undef LK_BODY
+}
+
+void lk_lora_expand_portable(const lk_lora_segment *s, long count, float *y, long out, long c0, long c1) {
+    for (long g = 0; g < count; g++) expand_segment_portable(&s[g], y, out, c0, c1);
+}
+
+void lk_lora_segments_portable(const lk_lora_segment *s, long count, const float *x, long in, float *y, long out) {
+    for (long g = 0; g < count; g++) {
+        shrink_rows_portable(&s[g], 0, s[g].rank, x, in);
+        expand_segment_portable(&s[g], y, out, 0, out);
+    }
+}
+
+// MARK: AVX-512
+
+#if defined(LK_X86)
+#define LK_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define LK_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline
+
+static inline __mmask16 tail_mask(long left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u); }
+
+// 16 weights from element i of w (fp32, or bf16 widened by a 16-bit shift when BF); lanes outside mask m read 0.
+LK_AVX512 __m512 load_weights(const void *w, long i, __mmask16 m, const int BF) {
+    if (!BF) return _mm512_maskz_loadu_ps(m, (const float *)w + i);
+    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+// t[i, j] = scale · A[j, :] · x[i, :] for M ≤ 4 rows; two FMA chains per row (32 floats per step), masked tail.
+LK_AVX512 void shrink_block(const void *a, const float *x, long in, float *t, long ldt, float scale, const int M,
+                            const int BF) {
+    __m512 acc[LK_LORA_ROWS][2];
+    for (int i = 0; i < M; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    long q = 0;
+    for (; q + 32 <= in; q += 32) {
+        __m512 a0 = load_weights(a, q, 0xffff, BF), a1 = load_weights(a, q + 16, 0xffff, BF);
+        for (int i = 0; i < M; i++) {
+            acc[i][0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(x + i * in + q), acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(a1, _mm512_loadu_ps(x + i * in + q + 16), acc[i][1]);
+        }
+    }
+    for (; q < in; q += 16) {
+        __mmask16 m = tail_mask(in - q);
+        __m512 a0 = load_weights(a, q, m, BF);
+        for (int i = 0; i < M; i++)
+            acc[i][0] = _mm512_fmadd_ps(a0, _mm512_maskz_loadu_ps(m, x + i * in + q), acc[i][0]);
+    }
+    for (int i = 0; i < M; i++) t[i * ldt] = scale * _mm512_reduce_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]));
+}
+
+LK_AVX512 void shrink_rows(const lk_lora_segment *g, long j0, long j1, const float *x, long in, const int BF) {
+    for (long j = j0; j < j1; j++) {
+        const void *a = BF ? (const void *)((const uint16_t *)g->a + j * in)
+                           : (const void *)((const float *)g->a + j * in);
+        for (long i = 0; i < g->rows; i += LK_LORA_ROWS) {
+            const float *xi = x + (g->row0 + i) * in;
+            float *t = g->t + i * g->rank + j;
+            switch (g->rows - i < LK_LORA_ROWS ? g->rows - i : LK_LORA_ROWS) {
+            case 1: shrink_block(a, xi, in, t, g->rank, g->scale, 1, BF); break;
+            case 2: shrink_block(a, xi, in, t, g->rank, g->scale, 2, BF); break;
+            case 3: shrink_block(a, xi, in, t, g->rank, g->scale, 3, BF); break;
+            default: shrink_block(a, xi, in, t, g->rank, g->scale, 4, BF); break;
+            }
+        }
+    }
+}
+
+LK_TARGET static void shrink_rows_avx512(const lk_lora_segment *g, long j0, long j1, const float *x, long in) {
+    if (g->bf16) shrink_rows(g, j0, j1, x, in, 1); else shrink_rows(g, j0, j1, x, in, 0);
+}
+
+// y[i, c0..<c1] += Σ_j t[i, j] · Bᵀ[j, c0..<c1] for M ≤ 4 rows: one pass over Bᵀ's column range per j, each load of
+// Bᵀ used by all M rows (y stays in L1).
+LK_AVX512 void expand_block(const void *bt, long rank, long out, const float *t, float *y, long c0, long c1,
+                            const int M, const int BF) {
+    for (long j = 0; j < rank; j++) {
+        __m512 tv[LK_LORA_ROWS];
+        for (int i = 0; i < M; i++) tv[i] = _mm512_set1_ps(t[i * rank + j]);
+        long c = c0;
+        for (; c + 16 <= c1; c += 16) {
+            __m512 bv = load_weights(bt, j * out + c, 0xffff, BF);
+            for (int i = 0; i < M; i++)
+                _mm512_storeu_ps(y + i * out + c, _mm512_fmadd_ps(tv[i], bv, _mm512_loadu_ps(y + i * out + c)));
+        }
+        if (c < c1) {
+            __mmask16 m = tail_mask(c1 - c);
+            __m512 bv = load_weights(bt, j * out + c, m, BF);
+            for (int i = 0; i < M; i++)
+                _mm512_mask_storeu_ps(y + i * out + c, m,
+                                      _mm512_fmadd_ps(tv[i], bv, _mm512_maskz_loadu_ps(m, y + i * out + c)));
+        }
+    }
+}
+
+LK_AVX512 void expand_segment(const lk_lora_segment *g, float *y, long out, long c0, long c1, const int BF) {
+    for (long i = 0; i < g->rows; i += LK_LORA_ROWS) {
+        float *yi = y + (g->row0 + i) * out;
+        const float *t = g->t + i * g->rank;
+        switch (g->rows - i < LK_LORA_ROWS ? g->rows - i : LK_LORA_ROWS) {
+        case 1: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 1, BF); break;
+        case 2: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 2, BF); break;
+        case 3: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 3, BF); break;
+        default: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 4, BF); break;
+        }
+    }
+}
+
+LK_TARGET static void expand_segment_avx512(const lk_lora_segment *g, float *y, long out, long c0, long c1) {
+    if (g->bf16) expand_segment(g, y, out, c0, c1, 1); else expand_segment(g, y, out, c0, c1, 0);
+}
+#endif
+
+// MARK: dispatch
+
+static int has_avx512(void) {
+#if defined(LK_X86)
+    return lk_cpu_has_avx512f() && lk_cpu_has_avx512bw() && lk_cpu_has_avx512vl();
+#else
+    return 0;
+#endif
+}
+
+void lk_lora_shrink(const lk_lora_segment *s, long count, const float *x, long in, long u0, long u1) {
+#if defined(LK_X86)
+    if (has_avx512()) {
+#define LK_BODY(g, j0, j1) shrink_rows_avx512(g, j0, j1, x, in)
+        LK_FOR_UNITS(s, count, u0, u1, LK_BODY);
+#undef LK_BODY
+        return;
+    }
+#endif
+    lk_lora_shrink_portable(s, count, x, in, u0, u1);
+}
+
+void lk_lora_expand(const lk_lora_segment *s, long count, float *y, long out, long c0, long c1) {
+#if defined(LK_X86)
+    if (has_avx512()) {
+        for (long g = 0; g < count; g++) expand_segment_avx512(&s[g], y, out, c0, c1);
+        return;
+    }
+#endif
+    lk_lora_expand_portable(s, count, y, out, c0, c1);
+}
+
+void lk_lora_segments(const lk_lora_segment *s, long count, const float *x, long in, float *y, long out) {
+#if defined(LK_X86)
+    if (has_avx512()) {
+        for (long g = 0; g < count; g++) {
+            shrink_rows_avx512(&s[g], 0, s[g].rank, x, in);
+            expand_segment_avx512(&s[g], y, out, 0, out);
+        }
+        return;
+    }
+#endif
+    lk_lora_segments_portable(s, count, x, in, y, out);
+}

@@ -1,0 +1,184 @@
+import CBLAS
+
+/// Many LoRA adapters applied at once to one projection's output, each on its own contiguous rows (Punica's SGMV):
+/// `y[rows] += scale · (x[rows] · Aᵀ) · Bᵀ` per segment, in two passes split across the compute threads — the shrink
+/// over the rows of every segment's `A`, the expand over output columns for all segments — with no allocation once
+/// the buffers have grown to the batch's size.
+///
+/// One instance per calling thread (it holds the segment table and the `x · Aᵀ` scratch):
+/// ```swift
+/// let lora = SegmentedLoRA()
+/// lora.removeAll()
+/// lora.append(rows: 0..<3, weights)      // weights: SegmentedLoRA.Weights(a:b:scale:), prepared once
+/// lora.apply(x: x, y: y)                 // x [rows, in], y [rows, out]
+/// ```
+public final class SegmentedLoRA {
+    /// How ``Weights`` keeps the factors: `float32` exact (the default), `bfloat16` rounded to nearest even — half
+    /// the bytes to stream per step; products still accumulate in `Float`.
+    public enum Precision: Sendable {
+        case float32
+        case bfloat16
+    }
+
+    /// One adapter's factors for one projection, in the kernel's layout: `A [rank, in]` (in fp32 shared with the
+    /// adapter, not copied) and `Bᵀ [rank, out]` (transposed once here). Immutable: later changes to the adapter's
+    /// tensors are not seen.
+    public struct Weights: @unchecked Sendable {
+        public let rank: Int
+        public let inFeatures: Int
+        public let outFeatures: Int
+        public let scale: Float
+        public let precision: Precision
+        enum Storage {
+            case float32(a: Tensor, bT: Tensor)
+            case bfloat16(a: BF16Matrix, bT: BF16Matrix)
+        }
+        let storage: Storage
+
+        /// - Parameters:
+        ///   - a: `[rank, in]`.
+        ///   - b: `[out, rank]`.
+        ///   - scale: the factor on `B A x` (LoRA's scaling times the adapter's weight).
+        ///   - precision: how to keep the factors.
+        public init(a: Tensor, b: Tensor, scale: Float, precision: Precision = .float32) {
+            precondition(a.rank == 2 && b.rank == 2 && a.shape[0] == b.shape[1],
+                         "LoRA factors A \(a.shape) and B \(b.shape) do not chain")
+            (rank, inFeatures, outFeatures, self.scale) = (a.shape[0], a.shape[1], b.shape[0], scale)
+            self.precision = precision
+            let bT = withNoGrad { b.transposed() }
+            switch precision {
+            case .float32: storage = .float32(a: a, bT: bT)
+            case .bfloat16: storage = .bfloat16(a: BF16Matrix(a), bT: BF16Matrix(bT))
+            }
+        }
+
+        /// From ``LowRankUpdate``-style factors `(A, B, scale)`.
+        public init(_ factors: (a: Tensor, b: Tensor, scale: Float), precision: Precision = .float32) {
+            self.init(a: factors.a, b: factors.b, scale: factors.scale, precision: precision)
+        }
+
+        /// The kernel's view: start of A, start of Bᵀ, and whether they hold bf16 bits.
+        var pointers: (a: UnsafeRawPointer, bT: UnsafeRawPointer, bf16: Bool) {
+            switch storage {
+            case .float32(let a, let bT): (UnsafeRawPointer(a.base), UnsafeRawPointer(bT.base), false)
+            case .bfloat16(let a, let bT): (UnsafeRawPointer(a.bits), UnsafeRawPointer(bT.bits), true)
+            }
+        }
+    }
+
+    private var table: UnsafeMutablePointer<lk_lora_segment>
+    private var capacity = 0
+    private var count = 0
+    private var scratch: UnsafeMutablePointer<Float>
+    private var scratchCapacity = 0
+    /// Floats of scratch the appended segments need (`rows · rank` each).
+    private var scratchNeeded = 0
+    private var shape: (inFeatures: Int, outFeatures: Int)?
+
+    public init() {
+        table = .allocate(capacity: 1)
+        scratch = .allocate(capacity: 1)
+    }
+
+    deinit {
+        table.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Whether no segment was appended since the last ``removeAll()``.
+    public var isEmpty: Bool { count == 0 }
+
+    /// Forgets the segments (keeps the buffers).
+    public func removeAll() {
+        count = 0
+        scratchNeeded = 0
+        shape = nil
+    }
+
+    /// Adds the segment `rows` with its adapter's `weights`; every segment of one batch has the same in/out sizes
+    /// and segments do not overlap. The caller keeps `weights` alive until ``apply(x:y:)`` returns (the table holds
+    /// pointers into it, no references).
+    public func append(rows: Range<Int>, _ weights: Weights) {
+        precondition(shape == nil || shape! == (weights.inFeatures, weights.outFeatures),
+                     "segments of one projection must share its in/out sizes")
+        shape = (weights.inFeatures, weights.outFeatures)
+        if count == capacity { grow() }
+        let p = weights.pointers
+        table[count] = lk_lora_segment(row0: rows.lowerBound, rows: rows.count, rank: weights.rank, a: p.a,
+                                       bt: p.bT, bf16: p.bf16 ? 1 : 0, scale: weights.scale, t: nil)
+        scratchNeeded += rows.count * weights.rank
+        count += 1
+    }
+
+    /// `y[rows] += scale · (x[rows] · Aᵀ) · Bᵀ` for every appended segment.
+    /// - Parameters:
+    ///   - x: `[N, in]`, contiguous (only the segments' rows are read).
+    ///   - y: `[N, out]`, updated in place (shared storage: the caller owns it).
+    public func apply(x: Tensor, y: Tensor) { apply(x: x, y: y, portable: false) }
+
+    /// ``apply(x:y:)`` on the portable kernels when `portable` (tests run them on any CPU).
+    func apply(x: Tensor, y: Tensor, portable: Bool) {
+        guard let (inF, outF) = shape, count > 0 else { return }
+        precondition(x.count % inF == 0 && y.count % outF == 0 && x.count / inF == y.count / outF,
+                     "x \(x.shape) and y \(y.shape) do not match the adapters' \(inF) → \(outF)")
+        if scratchNeeded > scratchCapacity {
+            scratch.deallocate()
+            scratchCapacity = max(scratchNeeded, 2 * scratchCapacity)
+            scratch = .allocate(capacity: scratchCapacity)
+        }
+        var used = 0, units = 0, total = 0, largest = 0
+        for i in 0..<count {  // each segment's t [rows, rank], back to back
+            table[i].t = scratch + used
+            used += table[i].rows * table[i].rank
+            units += table[i].rank
+            total += cost(i)
+            largest = max(largest, cost(i))
+        }
+        let (segments, n, xp, yp) = (UnsafePointer(table), count, UnsafePointer(x.base), y.base)
+        let (whole, shrink, expand) = portable
+            ? (lk_lora_segments_portable, lk_lora_shrink_portable, lk_lora_expand_portable)
+            : (lk_lora_segments, lk_lora_shrink, lk_lora_expand)
+        let threads = ComputeThreads.count
+        if threads == 1 || total < 2 * Self.grain {
+            whole(segments, n, xp, inF, yp, outF)
+        } else if largest * threads <= total / 2 {
+            // Whole segments per thread, cut by cost (each segment goes to the part holding its midpoint): one
+            // hand-off, and each thread streams its own adapters' A then Bᵀ front to back.
+            parallelFor(threads, grain: 1) { parts in
+                var start = 0, lo = n, hi = 0
+                for i in 0..<n {
+                    let c = cost(i)
+                    if parts.contains((2 * start + c) * threads / (2 * total)) { lo = min(lo, i); hi = i + 1 }
+                    start += c
+                }
+                if lo < hi { whole(segments + lo, hi - lo, xp, inF, yp, outF) }
+            }
+        } else {
+            // Too few segments to share out: split the rows of every A, then the output columns.
+            parallelFor(units, grain: Swift.max(1, Self.grain / inF)) { r in
+                shrink(segments, n, xp, inF, r.lowerBound, r.upperBound)
+            }
+            let width = Kernels.width, columns = (outF + width - 1) / width
+            parallelFor(columns, grain: Swift.max(1, Self.grain / (units * width))) { r in
+                expand(segments, n, yp, outF, r.lowerBound * width, Swift.min(outF, r.upperBound * width))
+            }
+        }
+    }
+
+    /// Work of segment `i` in weight elements read (rows share each weight load in blocks of 4).
+    private func cost(_ i: Int) -> Int {
+        let (inF, outF) = shape!
+        return table[i].rank * (inF + outF) * ((table[i].rows + 3) / 4)
+    }
+
+    /// Weight elements per thread below which work stays on one thread (the hand-off costs more than it saves).
+    public static let grain = 1 << 14
+
+    private func grow() {
+        let bigger = UnsafeMutablePointer<lk_lora_segment>.allocate(capacity: max(8, 2 * capacity))
+        bigger.moveInitialize(from: table, count: count)
+        table.deallocate()
+        table = bigger
+        capacity = max(8, 2 * capacity)
+    }
+}
