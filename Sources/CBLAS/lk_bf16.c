@@ -276,6 +276,39 @@ long lk_bf16_gemm_workspace(long k) {
     return (kp < LK_BF16_KCP ? kp : LK_BF16_KCP) * LK_BF16_NC;
 }
 
+#if defined(LK_X86)
+// dst[p * NR + i] = pair p of row i (two adjacent bf16 as one uint32) for 16 rows i of `b` (leading dimension ldb in
+// bf16) and pairs p < pairs (a multiple of 16): 16 × 16 transposes in registers (unpack 32/64-bit, then 128-bit
+// lane shuffles) instead of one strided 4-byte store per element.
+__attribute__((target("avx512f")))
+static void pack_transposed16(const uint16_t *b, long ldb, long pairs, uint32_t *dst) {
+    for (long p0 = 0; p0 < pairs; p0 += 16) {
+        __m512i r[16], t[16], u[16];
+        for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_si512((const void *)(b + i * ldb + 2 * p0));
+        for (int i = 0; i < 16; i += 2) {
+            t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+            t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 16; i += 4) {  // u[i + c] lane L: rows i..i+3 of pair 4L + c
+            u[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+            u[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+            u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+            u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+        }
+        for (int c = 0; c < 4; c++) {  // a 4 × 4 transpose of 128-bit lanes across u[c], u[4 + c], u[8 + c], u[12 + c]
+            __m512i v0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44), v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xEE);
+            __m512i v2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44);
+            __m512i v3 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xEE);
+            uint32_t *out = dst + (p0 + c) * LK_BF16_NR;
+            _mm512_storeu_si512((void *)out, _mm512_shuffle_i32x4(v0, v2, 0x88));
+            _mm512_storeu_si512((void *)(out + 4 * LK_BF16_NR), _mm512_shuffle_i32x4(v0, v2, 0xDD));
+            _mm512_storeu_si512((void *)(out + 8 * LK_BF16_NR), _mm512_shuffle_i32x4(v1, v3, 0x88));
+            _mm512_storeu_si512((void *)(out + 12 * LK_BF16_NR), _mm512_shuffle_i32x4(v1, v3, 0xDD));
+        }
+    }
+}
+#endif
+
 // Packs columns [jc, jc + nc) and k-pairs [pc, pc + kcp) of B into panels [panel][pair][64] of
 // (B[2p][col] | B[2p + 1][col] << 16); missing columns and the odd k's missing partner are zero.
 static void pack_b(int transB, const uint16_t *b, long ldb, long jc, long nc, long pc, long kcp, long k,
@@ -285,13 +318,22 @@ static void pack_b(int transB, const uint16_t *b, long ldb, long jc, long nc, lo
         uint32_t *panel = dst + jr * kcp * LK_BF16_NR;
         long cols = nc - jr * LK_BF16_NR < LK_BF16_NR ? nc - jr * LK_BF16_NR : LK_BF16_NR;
         if (transB) {  // B [n, k]: each packed pair is two adjacent elements of one row
+            // Whole 16 × 16 blocks of (column, pair) as register transposes; the edges element by element.
+            long cols16 = cols & ~15L, whole = (k / 2 - pc < kcp ? k / 2 - pc : kcp) & ~15L;
+#if defined(LK_X86)
+            if (lk_bf16_gemm_available())
+                for (long j0 = 0; j0 < cols16; j0 += 16)
+                    pack_transposed16(b + (jc + jr * LK_BF16_NR + j0) * ldb + 2 * pc, ldb, whole, panel + j0);
+#else
+            whole = 0;
+#endif
             for (long j = 0; j < LK_BF16_NR; j++) {
                 if (j >= cols) {
                     for (long p = 0; p < kcp; p++) panel[p * LK_BF16_NR + j] = 0;
                     continue;
                 }
                 const uint16_t *row = b + (jc + jr * LK_BF16_NR + j) * ldb;
-                for (long p = 0; p < kcp; p++) {
+                for (long p = j < cols16 ? whole : 0; p < kcp; p++) {
                     long kk = 2 * (pc + p);
                     uint32_t lo = row[kk], hi = kk + 1 < k ? row[kk + 1] : 0;
                     panel[p * LK_BF16_NR + j] = lo | hi << 16;

@@ -113,22 +113,61 @@ LK_CLONES void lk_gelu_erf_backward(const float *restrict x, const float *restri
     }
 }
 
-LK_CLONES void lk_gemm_skinny(const float *restrict w, long ldw, const float *restrict x, long ldx,
-                              float *restrict y, long ldy, long m, long rows, long k, float alpha, float beta) {
+// 16 floats: one AVX-512 register in the avx512f clone, pairs or quads of narrower ones in the others. No v16 crosses
+// a function boundary (the clones' ABIs differ): loads are a macro and the helpers are always inlined.
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v4 __attribute__((vector_size(16)));
+#define load16(p) (*(const v16u *)(p))
+
+// The sum of a v16's lanes as a tree (a statement expression, so no v16 is passed to a function).
+#define hsum16(v)                                                                                               \
+    ({                                                                                                          \
+        v16 v_ = (v);                                                                                           \
+        v8 a_ = __builtin_shufflevector(v_, v_, 0, 1, 2, 3, 4, 5, 6, 7) +                                        \
+                __builtin_shufflevector(v_, v_, 8, 9, 10, 11, 12, 13, 14, 15);                                   \
+        v4 b_ = __builtin_shufflevector(a_, a_, 0, 1, 2, 3) + __builtin_shufflevector(a_, a_, 4, 5, 6, 7);       \
+        (b_[0] + b_[2]) + (b_[1] + b_[3]);                                                                      \
+    })
+
+// M (≤ 8, a constant after inlining) rows of x against each weight row: the weight row streams once, each 16-wide
+// chunk of it feeds M independent FMA chains (one per x row, so an output's arithmetic does not depend on M).
+static inline __attribute__((always_inline)) void skinny_rows(const float *restrict w, long ldw,
+                                                              const float *restrict x, long ldx, float *restrict y,
+                                                              long ldy, long rows, long k, float alpha, float beta,
+                                                              const int M) {
+    long k16 = k & ~15L;
     for (long i = 0; i < rows; i++) {
         const float *row = w + i * ldw;
-        for (long j = 0; j < m; j++) {
-            const float *xv = x + j * ldx;
-            float acc[16] = {0};
-            long q = 0;
-            for (; q + 16 <= k; q += 16) {
-                for (int t = 0; t < 16; t++) acc[t] += row[q + t] * xv[q + t];
-            }
+        v16 acc[8];
+        for (int j = 0; j < M; j++) acc[j] = (v16){0};
+        for (long q = 0; q < k16; q += 16) {
+            v16 wv = load16(row + q);
+            for (int j = 0; j < M; j++) acc[j] += wv * load16(x + j * ldx + q);
+        }
+        for (int j = 0; j < M; j++) {
             float s = 0;
-            for (; q < k; q++) s += row[q] * xv[q];
-            for (int t = 0; t < 16; t++) s += acc[t];
+            for (long q = k16; q < k; q++) s += row[q] * x[j * ldx + q];
+            s += hsum16(acc[j]);
             float *out = y + j * ldy + i;
             *out = alpha * s + (beta == 0 ? 0.0f : beta * *out);
+        }
+    }
+}
+
+LK_CLONES void lk_gemm_skinny(const float *restrict w, long ldw, const float *restrict x, long ldx,
+                              float *restrict y, long ldy, long m, long rows, long k, float alpha, float beta) {
+    for (long j0 = 0; j0 < m; j0 += 8, x += 8 * ldx, y += 8 * ldy) {
+        switch (m - j0 < 8 ? m - j0 : 8) {
+        case 1: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 1); break;
+        case 2: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 2); break;
+        case 3: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 3); break;
+        case 4: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 4); break;
+        case 5: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 5); break;
+        case 6: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 6); break;
+        case 7: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 7); break;
+        default: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 8); break;
         }
     }
 }

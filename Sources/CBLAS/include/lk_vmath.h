@@ -29,7 +29,7 @@ void lk_gelu_erf(const float *x, float *y, long n);
 void lk_gelu_erf_backward(const float *x, const float *g, float *dx, long n);
 
 /// Skinny GEMM y[m, rows] = alpha * x[m, k] · w[rows, k]ᵀ + beta * y (row-major, leading dimensions ldx, ldw,
-/// ldy): each weight row is read once for all m inputs, so a decode batch of m ≤ 4 rows streams the weights at
+/// ldy): each weight row is read once for up to 8 inputs, so a decode batch of m ≤ 8 rows streams the weights at
 /// memory bandwidth. The caller splits `rows` across threads. y is not read when beta == 0.
 void lk_gemm_skinny(const float *w, long ldw, const float *x, long ldx, float *y, long ldy, long m, long rows, long k,
                     float alpha, float beta);
