@@ -112,6 +112,18 @@ import Testing
         gradCheck([h, w]) { linearCrossEntropy(hidden: $0[0], weight: $0[1], targets: [3, -100, 22, 0, 7], chunkSize: 6) }
     }
 
+    /// A frozen head with `hidden` recording takes the fused path (gradient made in forward, scaled in backward).
+    @Test func fusedLinearCrossEntropyFrozenHead() {
+        let h = randn([5, 8], seed: 43), w = randn([23, 8], seed: 44, std: 0.5)
+        gradCheck([h, w], check: [0]) { linearCrossEntropy(hidden: $0[0], weight: $0[1], targets: [3, -100, 22, 0, 7]) }
+        gradCheck([h, w], check: [0]) {
+            linearCrossEntropy(hidden: $0[0], weight: $0[1], targets: [3, -100, 22, 0, 7]).scaled(by: 2.5)
+        }
+        let plain = withNoGrad { linearCrossEntropy(hidden: h, weight: w, targets: [3, -100, 22, 0, 7], chunkSize: 6) }
+        let fused = linearCrossEntropy(hidden: h.requiringGrad(name: "h"), weight: w, targets: [3, -100, 22, 0, 7])
+        #expect(abs(fused.scalar - plain.scalar) < 1e-6)
+    }
+
     @Test func crossEntropyOnLogits() {
         gradCheck([randn([4, 9], seed: 39)]) { crossEntropy(logits: $0[0], targets: [8, 0, -100, 4]) }
     }

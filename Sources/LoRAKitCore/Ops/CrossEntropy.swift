@@ -6,7 +6,9 @@ public let ignoreIndex: Int32 = -100
 
 /// Mean cross-entropy of `hidden · weightᵀ` against `targets`, computed in vocabulary chunks so the
 /// `[rows, vocab]` logits are never all in memory (forward keeps only a running log-sum-exp per row; backward
-/// recomputes each chunk's logits).
+/// recomputes each chunk's logits). When `hidden` records gradients and the head is frozen (training a LoRA on a
+/// tied head), the gradient is made in the forward pass instead, a block of rows at a time, and nothing is
+/// recomputed.
 ///
 /// Backward gives the gradient of `hidden`, and of `weight` only when `weight` requires grad (a frozen, tied
 /// output head costs no weight-gradient GEMM).
@@ -85,6 +87,9 @@ private func linearCrossEntropy(hidden: Tensor, head weight: HeadWeight, targets
     precondition(targets.count == n, "linearCrossEntropy needs \(n) targets, got \(targets.count)")
     for t in targets { precondition(t == ignoreIndex || (t >= 0 && Int(t) < vocab), "target \(t) outside 0..<\(vocab)") }
     let valid = targets.filter { $0 != ignoreIndex }.count
+    if Tensor.isRecording(hidden) && weight.trainable == nil {
+        return fusedLinearCrossEntropy(hidden: hidden, head: weight, targets: targets, valid: valid)
+    }
     let chunk = Swift.max(1, Swift.min(chunkSize, vocab))
     let logits = Tensor(uninitializedShape: [n, chunk])
     var runMax = [Float](repeating: -.infinity, count: n), runSum = [Float](repeating: 0, count: n)
@@ -154,6 +159,50 @@ private func linearCrossEntropy(hidden: Tensor, head weight: HeadWeight, targets
             }
         }
         return weight.recordedInputs.isEmpty ? [dh] : [dh, dw]
+    }
+}
+
+/// Logits per block of ``fusedLinearCrossEntropy`` (64 MiB of fp32).
+private let fusedLogitsBudget = 1 << 24
+
+/// Training's head (`hidden` records gradients, the head is frozen): the gradient is made during the forward pass,
+/// block of rows by block of rows over the whole vocabulary (Liger's fused linear cross-entropy), so each logit is
+/// computed once instead of again in backward; backward scales the kept `dHidden` by the upstream gradient.
+private func fusedLinearCrossEntropy(hidden: Tensor, head: HeadWeight, targets: [Int32], valid: Int) -> Tensor {
+    let (n, h, vocab) = (hidden.shape[0], hidden.shape[1], head.shape[0])
+    let blocks = Swift.max(1, (n * vocab + fusedLogitsBudget - 1) / fusedLogitsBudget)
+    let rowsPerBlock = (n + blocks - 1) / blocks
+    let logits = Tensor(uninitializedShape: [Swift.min(n, rowsPerBlock), vocab])
+    let dh = Tensor.zeros(hidden.shape)
+    let factor = valid == 0 ? 0 : 1 / Float(valid)
+    var rowLoss = [Float](repeating: 0, count: n)
+    let (ph, pl, pd) = (hidden.base, logits.base, dh.base)
+    rowLoss.withUnsafeMutableBufferPointer { lp in
+        targets.withUnsafeBufferPointer { tp in
+            let (loss, t) = (lp.baseAddress!, tp.baseAddress!)
+            for r0 in stride(from: 0, to: n, by: rowsPerBlock) {
+                let rows = Swift.min(rowsPerBlock, n - r0)
+                head.logits(ph + r0 * h, rows: rows, from: 0, count: vocab, into: pl)
+                parallelFor(rows) { range in
+                    for r in range {
+                        let row = pl + r * vocab, target = t[r0 + r]
+                        if target == ignoreIndex { row.update(repeating: 0, count: vocab); continue }
+                        let m = Kernels.rowMax(row, vocab)
+                        let lse = m + Foundation.log(expSum(row, vocab, shift: m))
+                        loss[r0 + r] = lse - row[Int(target)]
+                        softmaxScaled(row, vocab, shift: lse, factor: factor)  // d loss / d logits for a mean loss
+                        row[Int(target)] -= factor
+                    }
+                }
+                head.addInputGradient(pl, rows: rows, from: 0, count: vocab, into: pd + r0 * h)
+            }
+        }
+    }
+    var total = 0.0
+    for r in 0..<n where targets[r] != ignoreIndex { total += Double(rowLoss[r]) }
+    let loss = Tensor(scalar: valid == 0 ? 0 : Float(total / Double(valid)))
+    return Tensor.record("linearCrossEntropy", loss, inputs: [hidden]) { g in
+        [g.scalar == 1 ? dh : dh.scaled(by: g.scalar)]
     }
 }
 
