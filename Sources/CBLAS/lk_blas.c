@@ -1,5 +1,4 @@
 #include "lk_blas.h"
-#include "lk_pool.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -202,18 +201,14 @@ static void require_blas(void) {
 void lk_sgemm(int transA, int transB, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     if (p_sgemm == NULL) require_blas();
-    lk_pool_blas_begin();
     p_sgemm(LK_ROW_MAJOR, transA ? LK_TRANS : LK_NO_TRANS, transB ? LK_TRANS : LK_NO_TRANS, m, n, k, alpha, a,
             lda, b, ldb, beta, c, ldc);
-    lk_pool_blas_end();
 }
 
 void lk_sgemv(int transA, int m, int n, float alpha, const float *a, int lda,
               const float *x, int incx, float beta, float *y, int incy) {
     if (p_sgemv == NULL) require_blas();
-    lk_pool_blas_begin();
     p_sgemv(LK_ROW_MAJOR, transA ? LK_TRANS : LK_NO_TRANS, m, n, alpha, a, lda, x, incx, beta, y, incy);
-    lk_pool_blas_end();
 }
 
 int lk_dgesdd(int m, int n, double *a, int lda, double *s, double *u, int ldu, double *vt, int ldvt) {

@@ -28,7 +28,6 @@ static _Atomic int sleepers;               // workers waiting on `wake`
 static _Atomic int busy;                   // a job is running
 static _Atomic int threads = 1;            // threads per job, the caller included
 static _Atomic long spin_ns = -1;          // -1: not read from the environment yet
-static _Atomic int blas_calls;             // BLAS calls in flight: spinning workers go to sleep
 static int alive[LK_POOL_MAX_WORKERS];     // guarded by `mutex`
 
 static inline void cpu_relax(void) {
@@ -61,8 +60,6 @@ static long spin_budget_ns(void) {
 void lk_pool_set_spin_us(long us) { atomic_store(&spin_ns, (us < 0 ? 0 : us) * 1000L); }
 long lk_pool_spin_us(void) { return spin_budget_ns() / 1000L; }
 int lk_pool_threads(void) { return atomic_load(&threads); }
-void lk_pool_blas_begin(void) { atomic_fetch_add_explicit(&blas_calls, 1, memory_order_relaxed); }
-void lk_pool_blas_end(void) { atomic_fetch_sub_explicit(&blas_calls, 1, memory_order_relaxed); }
 
 static void run_chunks(struct lk_job *job) {
     long c;
@@ -80,7 +77,6 @@ static long await_job(long seen) {
         for (unsigned i = 1;; i++) {
             long g = atomic_load(&generation);
             if (g != seen) return g;
-            if (atomic_load_explicit(&blas_calls, memory_order_relaxed) > 0) break;
             cpu_relax();
             if ((i & 255) == 0 && now_ns() - start > budget) break;
         }

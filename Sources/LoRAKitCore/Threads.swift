@@ -8,11 +8,12 @@ public enum ComputeThreads {
     /// The number of threads compute kernels use.
     public static var count: Int { ThreadPool.shared.threadCount }
 
-    /// Sets the thread count for both BLAS and ``parallelFor(_:grain:_:)`` (values below 1 mean 1).
+    /// Sets the thread count for ``parallelFor(_:grain:_:)`` and so for every kernel (values below 1 mean 1). BLAS
+    /// itself always runs on one thread: ``Kernels/gemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` splits
+    /// its products across this pool, so one set of threads does all the work and none spins against another.
     public static func set(_ n: Int) {
-        let n = max(1, n)
-        lk_blas_set_threads(Int32(n))
-        ThreadPool.shared.setThreadCount(n)
+        lk_blas_set_threads(1)
+        ThreadPool.shared.setThreadCount(max(1, n))
     }
 
     /// The number of active cores (the default thread count).
@@ -54,7 +55,7 @@ public final class ThreadPool: @unchecked Sendable {
 
     init(threadCount: Int) {
         setThreadCount(threadCount)
-        lk_blas_set_threads(Int32(threadCount))
+        lk_blas_set_threads(1)
     }
 
     /// Threads used per job (the caller included).

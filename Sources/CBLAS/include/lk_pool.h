@@ -8,8 +8,8 @@
 // the job: measured on 2 Zen 4 cores, 2-thread bf16 decode was *slower* than 1 thread. Here an idle worker spins on
 // the job counter for a short while (`spin_us`, default 200 µs, then it sleeps on a condition variable), the caller
 // spins while the last chunks finish, and chunks are claimed dynamically so a late worker never stalls the caller.
-// Spinning workers must not starve OpenBLAS's own threads (a BLAS call then waits a scheduler tick for its helper):
-// they sleep at once while a BLAS call is in flight (`lk_pool_blas_begin`).
+// BLAS runs single-threaded inside the pool's jobs (Kernels.gemm splits its products), so no other thread pool
+// competes with these spinning workers.
 
 /// Runs chunk `chunk` of a job; `ctx` is the caller's context pointer.
 typedef void (*lk_pool_fn)(void *ctx, long chunk);
@@ -30,10 +30,5 @@ void lk_pool_run(long chunks, lk_pool_fn fn, void *ctx);
 /// 0 makes idle workers sleep at once.
 void lk_pool_set_spin_us(long us);
 long lk_pool_spin_us(void);
-
-/// Brackets a call into the BLAS library, which runs its own threads: idle pool workers stop spinning and sleep
-/// while one is in flight, so they do not hold a core that a BLAS thread is waiting for.
-void lk_pool_blas_begin(void);
-void lk_pool_blas_end(void);
 
 #endif

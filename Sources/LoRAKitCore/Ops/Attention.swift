@@ -59,44 +59,48 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     return Tensor.record("attention", out, inputs: [query, key, value]) { g in
         let dq = Tensor(uninitializedShape: query.shape)
         let dk = Tensor.zeros(key.shape), dv = Tensor.zeros(value.shape)
-        let dp = Tensor(uninitializedShape: [tq, tk]), pr = Tensor(uninitializedShape: [tq, tk])
-        let pg = g.base, pp = pr.base, (pShift, pScale) = (rowShift.base, rowScale.base)  // kept alive by the closure
-        for bi in 0..<b {
-            for h in 0..<hq {
-                let kh = h / group
-                let q = pq + bi * qStride + h * d, k = pk + bi * kStride + kh * d, v = pv + bi * kStride + kh * d
-                let go = pg + bi * qStride + h * d
-                // P again: the same scores, exponentiated with the forward's row statistics.
-                Kernels.gemm(transA: false, transB: true, m: tq, n: tk, k: d, alpha: s, a: q, lda: hq * d, b: k,
-                             ldb: hkv * d, c: pp, ldc: tk)
-                let rows0 = (bi * hq + h) * tq
-                parallelFor(tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
-                    for i in range {
-                        let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i + 1)) : tk
-                        _ = attentionProbabilities(pp + i * tk, limit: limit, width: tk, mask: mask.map { $0 + bi * tk },
-                                                   shift: (pShift[rows0 + i], pScale[rows0 + i]))
+        let pg = g.base, (pShift, pScale) = (rowShift.base, rowScale.base)  // kept alive by the closure
+        // One task per (batch, kv head): its query heads run in turn, so its dK and dV have one writer. Tasks run in
+        // parallel (each product then on one thread); with a single task the products split instead.
+        parallelFor(b * hkv) { tasks in
+            let pp = UnsafeMutablePointer<Float>.allocate(capacity: 2 * tq * tk), dpb = pp + tq * tk
+            defer { pp.deallocate() }
+            for task in tasks {
+                let (bi, kh) = (task / hkv, task % hkv)
+                let k = pk + bi * kStride + kh * d, v = pv + bi * kStride + kh * d
+                for h in kh * group..<(kh + 1) * group {
+                    let q = pq + bi * qStride + h * d, go = pg + bi * qStride + h * d
+                    // P again: the same scores, exponentiated with the forward's row statistics.
+                    Kernels.gemm(transA: false, transB: true, m: tq, n: tk, k: d, alpha: s, a: q, lda: hq * d, b: k,
+                                 ldb: hkv * d, c: pp, ldc: tk)
+                    let rows0 = (bi * hq + h) * tq
+                    parallelFor(tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
+                        for i in range {
+                            let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i + 1)) : tk
+                            _ = attentionProbabilities(pp + i * tk, limit: limit, width: tk,
+                                                       mask: mask.map { $0 + bi * tk },
+                                                       shift: (pShift[rows0 + i], pScale[rows0 + i]))
+                        }
                     }
-                }
-                let p = pp
-                // dV += Pᵀ · dO
-                Kernels.gemm(transA: true, transB: false, m: tk, n: d, k: tq, a: p, lda: tk, b: go, ldb: hq * d,
-                             beta: 1, c: dv.base + bi * kStride + kh * d, ldc: hkv * d)
-                // dP = dO · Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale (in place)
-                Kernels.gemm(transA: false, transB: true, m: tq, n: tk, k: d, a: go, lda: hq * d, b: v, ldb: hkv * d,
-                             c: dp.base, ldc: tk)
-                let dpb = dp.base
-                parallelFor(tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
-                    for i in range {
-                        let row = dpb + i * tk
-                        Kernels.softmaxBackwardRow(p + i * tk, row, row, tk)
-                        if s != 1 { for j in 0..<tk { row[j] *= s } }
+                    // dV += Pᵀ · dO
+                    Kernels.gemm(transA: true, transB: false, m: tk, n: d, k: tq, a: pp, lda: tk, b: go, ldb: hq * d,
+                                 beta: 1, c: dv.base + bi * kStride + kh * d, ldc: hkv * d)
+                    // dP = dO · Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale (in place)
+                    Kernels.gemm(transA: false, transB: true, m: tq, n: tk, k: d, a: go, lda: hq * d, b: v,
+                                 ldb: hkv * d, c: dpb, ldc: tk)
+                    parallelFor(tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
+                        for i in range {
+                            let row = dpb + i * tk
+                            Kernels.softmaxBackwardRow(pp + i * tk, row, row, tk)
+                            if s != 1 { for j in 0..<tk { row[j] *= s } }
+                        }
                     }
+                    // dQ = dS · K ;  dK += dSᵀ · Q
+                    Kernels.gemm(transA: false, transB: false, m: tq, n: d, k: tk, a: dpb, lda: tk, b: k, ldb: hkv * d,
+                                 c: dq.base + bi * qStride + h * d, ldc: hq * d)
+                    Kernels.gemm(transA: true, transB: false, m: tk, n: d, k: tq, a: dpb, lda: tk, b: q, ldb: hq * d,
+                                 beta: 1, c: dk.base + bi * kStride + kh * d, ldc: hkv * d)
                 }
-                // dQ = dS · K ;  dK += dSᵀ · Q
-                Kernels.gemm(transA: false, transB: false, m: tq, n: d, k: tk, a: dpb, lda: tk, b: k, ldb: hkv * d,
-                             c: dq.base + bi * qStride + h * d, ldc: hq * d)
-                Kernels.gemm(transA: true, transB: false, m: tk, n: d, k: tq, a: dpb, lda: tk, b: q, ldb: hq * d,
-                             beta: 1, c: dk.base + bi * kStride + kh * d, ldc: hkv * d)
             }
         }
         return [query.requiresGrad ? dq : nil, key.requiresGrad ? dk : nil, value.requiresGrad ? dv : nil]
