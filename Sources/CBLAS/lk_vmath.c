@@ -133,6 +133,7 @@ typedef float v4 __attribute__((vector_size(16)));
 
 // M (≤ 8, a constant after inlining) rows of x against each weight row: the weight row streams once, each 16-wide
 // chunk of it feeds M independent FMA chains (one per x row, so an output's arithmetic does not depend on M).
+// One weight row at a time: two interleaved row streams measured 1.3x slower on Zen 4 (the prefetcher follows one).
 static inline __attribute__((always_inline)) void skinny_rows(const float *restrict w, long ldw,
                                                               const float *restrict x, long ldx, float *restrict y,
                                                               long ldy, long rows, long k, float alpha, float beta,
