@@ -187,10 +187,11 @@ private func fusedLinearCrossEntropy(hidden: Tensor, head: HeadWeight, targets: 
                     for r in range {
                         let row = pl + r * vocab, target = t[r0 + r]
                         if target == ignoreIndex { row.update(repeating: 0, count: vocab); continue }
-                        let m = Kernels.rowMax(row, vocab)
-                        let lse = m + Foundation.log(expSum(row, vocab, shift: m))
-                        loss[r0 + r] = lse - row[Int(target)]
-                        softmaxScaled(row, vocab, shift: lse, factor: factor)  // d loss / d logits for a mean loss
+                        let m = Kernels.rowMax(row, vocab), logit = row[Int(target)]
+                        let sum = lk_exp_sum_inplace(row, vocab, m, 1)  // row = exp(row − m), one exp per logit
+                        loss[r0 + r] = m + Foundation.log(sum) - logit
+                        let c = factor / sum  // softmax · factor: d loss / d logits of a mean loss
+                        Kernels.map(row, row, vocab) { $0 * c }
                         row[Int(target)] -= factor
                     }
                 }
