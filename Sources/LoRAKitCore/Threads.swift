@@ -1,7 +1,7 @@
 import CBLAS
 import Foundation
 
-/// The one thread-count setting for compute: OpenBLAS's threads and ``parallelFor(_:grain:_:)``'s pool.
+/// The one thread-count setting for compute: ``parallelFor(_:grain:_:)``'s pool, which also runs the BLAS calls.
 ///
 /// The default is the number of active cores. `lorakit --threads N` calls ``set(_:)`` once at start-up.
 public enum ComputeThreads {
