@@ -97,6 +97,14 @@ import Testing
         gradCheck([q, k, v]) { scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], causal: causal) }
     }
 
+    /// 70 query rows: the causal backward runs in blocks of 64 rows, each against only the keys its rows see.
+    @Test func attentionBackwardInCausalBlocks() {
+        let q = randn([1, 70, 2, 4], seed: 45), k = randn([1, 72, 1, 4], seed: 46), v = randn([1, 72, 1, 4], seed: 47)
+        gradCheck([q, k, v]) {
+            scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], keyLength: 72, queryOffset: 2)
+        }
+    }
+
     @Test func attentionWithOffsetPaddingAndCapacity() {
         // 2 new queries at positions 3, 4 over a cache of capacity 7 holding 5 keys; batch 1 pads key 0.
         let q = randn([2, 2, 3, 4], seed: 34), k = randn([2, 7, 1, 4], seed: 35), v = randn([2, 7, 1, 4], seed: 36)

@@ -69,37 +69,47 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                 let (bi, kh) = (task / hkv, task % hkv)
                 let k = pk + bi * kStride + kh * d, v = pv + bi * kStride + kh * d
                 for h in kh * group..<(kh + 1) * group {
-                    let q = pq + bi * qStride + h * d, go = pg + bi * qStride + h * d
-                    // P again: the same scores, exponentiated with the forward's row statistics.
-                    Kernels.gemm(transA: false, transB: true, m: tq, n: tk, k: d, alpha: s, a: q, lda: hq * d, b: k,
-                                 ldb: hkv * d, c: pp, ldc: tk)
                     let rows0 = (bi * hq + h) * tq
-                    parallelFor(tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
-                        for i in range {
-                            let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i + 1)) : tk
-                            _ = attentionProbabilities(pp + i * tk, limit: limit, width: tk,
-                                                       mask: mask.map { $0 + bi * tk },
-                                                       shift: (pShift[rows0 + i], pScale[rows0 + i]))
+                    // Causal: blocks of query rows against only the keys some row of the block can see.
+                    for i0 in stride(from: 0, to: tq, by: causal ? backwardRowBlock : tq) {
+                        let rows = Swift.min(causal ? backwardRowBlock : tq, tq - i0)
+                        let width = causal ? Swift.max(0, Swift.min(tk, queryOffset + i0 + rows)) : tk
+                        let q = pq + bi * qStride + i0 * hq * d + h * d, go = pg + bi * qStride + i0 * hq * d + h * d
+                        let dqb = dq.base + bi * qStride + i0 * hq * d + h * d
+                        if width == 0 {
+                            for i in 0..<rows { (dqb + i * hq * d).update(repeating: 0, count: d) }
+                            continue
                         }
-                    }
-                    // dV += Pᵀ · dO
-                    Kernels.gemm(transA: true, transB: false, m: tk, n: d, k: tq, a: pp, lda: tk, b: go, ldb: hq * d,
-                                 beta: 1, c: dv.base + bi * kStride + kh * d, ldc: hkv * d)
-                    // dP = dO · Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale (in place)
-                    Kernels.gemm(transA: false, transB: true, m: tq, n: tk, k: d, a: go, lda: hq * d, b: v,
-                                 ldb: hkv * d, c: dpb, ldc: tk)
-                    parallelFor(tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
-                        for i in range {
-                            let row = dpb + i * tk
-                            Kernels.softmaxBackwardRow(pp + i * tk, row, row, tk)
-                            if s != 1 { for j in 0..<tk { row[j] *= s } }
+                        // P again: the same scores, exponentiated with the forward's row statistics.
+                        Kernels.gemm(transA: false, transB: true, m: rows, n: width, k: d, alpha: s, a: q, lda: hq * d,
+                                     b: k, ldb: hkv * d, c: pp, ldc: width)
+                        parallelFor(rows, grain: Swift.max(1, 8192 / width)) { range in
+                            for i in range {
+                                let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i0 + i + 1)) : tk
+                                _ = attentionProbabilities(pp + i * width, limit: limit, width: width,
+                                                           mask: mask.map { $0 + bi * tk },
+                                                           shift: (pShift[rows0 + i0 + i], pScale[rows0 + i0 + i]))
+                            }
                         }
+                        // dV += Pᵀ · dO
+                        Kernels.gemm(transA: true, transB: false, m: width, n: d, k: rows, a: pp, lda: width, b: go,
+                                     ldb: hq * d, beta: 1, c: dv.base + bi * kStride + kh * d, ldc: hkv * d)
+                        // dP = dO · Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale (in place)
+                        Kernels.gemm(transA: false, transB: true, m: rows, n: width, k: d, a: go, lda: hq * d, b: v,
+                                     ldb: hkv * d, c: dpb, ldc: width)
+                        parallelFor(rows, grain: Swift.max(1, 8192 / width)) { range in
+                            for i in range {
+                                let row = dpb + i * width
+                                Kernels.softmaxBackwardRow(pp + i * width, row, row, width)
+                                if s != 1 { for j in 0..<width { row[j] *= s } }
+                            }
+                        }
+                        // dQ = dS · K ;  dK += dSᵀ · Q
+                        Kernels.gemm(transA: false, transB: false, m: rows, n: d, k: width, a: dpb, lda: width, b: k,
+                                     ldb: hkv * d, c: dqb, ldc: hq * d)
+                        Kernels.gemm(transA: true, transB: false, m: width, n: d, k: rows, a: dpb, lda: width, b: q,
+                                     ldb: hq * d, beta: 1, c: dk.base + bi * kStride + kh * d, ldc: hkv * d)
                     }
-                    // dQ = dS · K ;  dK += dSᵀ · Q
-                    Kernels.gemm(transA: false, transB: false, m: tq, n: d, k: tk, a: dpb, lda: tk, b: k, ldb: hkv * d,
-                                 c: dq.base + bi * qStride + h * d, ldc: hq * d)
-                    Kernels.gemm(transA: true, transB: false, m: tk, n: d, k: tq, a: dpb, lda: tk, b: q, ldb: hq * d,
-                                 beta: 1, c: dk.base + bi * kStride + kh * d, ldc: hkv * d)
                 }
             }
         }
@@ -110,6 +120,8 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
 /// Query rows per task of the fused kernel, and the fewest query rows worth it (decode's one row per sequence stays
 /// on the two-GEMM path, where the skinny kernel streams the cache).
 private let fusedAttentionRows = 256
+/// Query rows per block of the causal backward (each block reads only the keys its rows can see).
+private let backwardRowBlock = 64
 private let fusedAttentionMinRows = 4
 
 /// The two-GEMM forward: per (batch, head) scores = Q·Kᵀ into a [tq, tk] buffer, softmax per row, then P·V.
