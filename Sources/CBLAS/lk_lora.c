@@ -61,9 +61,14 @@ LK_CLONES static void expand_segment_portable(const lk_lora_segment *g, float *r
                                               long c1) {
     for (long i = 0; i < g->rows; i++) {
         float *restrict yi = y + (g->row0 + i) * out;
-        for (long j = 0; j < g->rank; j++) {
-            float tj = g->t[i * g->rank + j];
-            for (long c = c0; c < c1; c++) yi[c] += tj * weight_at(g->bt, j * out + c, g->bf16);
+        const float *t = g->t + i * g->rank;
+        for (long c = c0; c < c1; c += 16) {
+            long width = c1 - c < 16 ? c1 - c : 16, panel = (c / 16) * g->rank * 16;
+            float acc[16];
+            for (long v = 0; v < width; v++) acc[v] = yi[c + v];
+            for (long j = 0; j < g->rank; j++)
+                for (long v = 0; v < width; v++) acc[v] += t[j] * weight_at(g->bt, panel + j * 16 + v, g->bf16);
+            for (long v = 0; v < width; v++) yi[c + v] = acc[v];
         }
     }
 }
@@ -156,27 +161,21 @@ LK_TARGET static void shrink_rows_avx512(const lk_lora_segment *g, long j0, long
     if (g->bf16) shrink_rows(g, j0, j1, x, in, 1); else shrink_rows(g, j0, j1, x, in, 0);
 }
 
-// y[i, c0..<c1] += Σ_j t[i, j] · Bᵀ[j, c0..<c1] for M ≤ 4 rows: one pass over Bᵀ's column range per j, each load of
-// Bᵀ used by all M rows (y stays in L1).
+// y[i, c0..<c1] += Σ_j t[i, j] · Bᵀ[j, c0..<c1] for M ≤ 4 rows, 16 columns at a time: the columns' panel of Bᵀ
+// ([rank][16], contiguous) streams once into M accumulators, and y is read and written once per 16 columns.
 LK_AVX512 void expand_block(const void *bt, long rank, long out, const float *t, float *y, long c0, long c1,
                             const int M, const int BF) {
-    for (long j = 0; j < rank; j++) {
-        __m512 tv[LK_LORA_ROWS];
-        for (int i = 0; i < M; i++) tv[i] = _mm512_set1_ps(t[i * rank + j]);
-        long c = c0;
-        for (; c + 16 <= c1; c += 16) {
-            prefetch_weights(bt, j * out + c, BF);
-            __m512 bv = load_weights(bt, j * out + c, 0xffff, BF);
-            for (int i = 0; i < M; i++)
-                _mm512_storeu_ps(y + i * out + c, _mm512_fmadd_ps(tv[i], bv, _mm512_loadu_ps(y + i * out + c)));
+    for (long c = c0; c < c1; c += 16) {
+        __mmask16 m = tail_mask(c1 - c);
+        long panel = (c / 16) * rank * 16;
+        __m512 acc[LK_LORA_ROWS];
+        for (int i = 0; i < M; i++) acc[i] = _mm512_maskz_loadu_ps(m, y + i * out + c);
+        for (long j = 0; j < rank; j++) {
+            prefetch_weights(bt, panel + j * 16, BF);
+            __m512 bv = load_weights(bt, panel + j * 16, 0xffff, BF);
+            for (int i = 0; i < M; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(t[i * rank + j]), bv, acc[i]);
         }
-        if (c < c1) {
-            __mmask16 m = tail_mask(c1 - c);
-            __m512 bv = load_weights(bt, j * out + c, m, BF);
-            for (int i = 0; i < M; i++)
-                _mm512_mask_storeu_ps(y + i * out + c, m,
-                                      _mm512_fmadd_ps(tv[i], bv, _mm512_maskz_loadu_ps(m, y + i * out + c)));
-        }
+        for (int i = 0; i < M; i++) _mm512_mask_storeu_ps(y + i * out + c, m, acc[i]);
     }
 }
 

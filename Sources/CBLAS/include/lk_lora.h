@@ -6,8 +6,9 @@
 // in two passes the caller splits across its threads:
 // - shrink: t = scale · x · Aᵀ per segment, one unit of work = one row of one segment's A, read once for all the
 //   segment's rows (units are numbered segment by segment: segment 0's rank rows first);
-// - expand: y += t · Bᵀ over a range of output columns for all segments, axpy-style along the columns
-//   (y_row += t[j] · Bᵀ[j, :]), so Bᵀ `[rank, out]` streams row after row and nothing is reduced horizontally.
+// - expand: y += t · Bᵀ over a range of output columns (starting at a multiple of 16) for all segments, 16 columns
+//   at a time from Bᵀ packed in panels: panel p is Bᵀ[0..<rank][16p..<16p+16] (zero past `out`), contiguous, so each
+//   16 columns of y are read and written once and nothing is reduced horizontally.
 // Weights are fp32 or, opt-in, bfloat16 (widened exactly to fp32 as they load; half the bytes to stream). Nothing is
 // allocated. AVX-512 paths are chosen at run time; the portable paths run on any CPU.
 #ifndef LK_LORA_H
@@ -23,7 +24,8 @@ typedef struct lk_lora_segment {
     long rank;
     /// A [rank, in], row-major: float, or uint16_t bfloat16 bits when bf16 != 0.
     const void *a;
-    /// Bᵀ [rank, out], row-major (B transposed once, when the adapter is prepared), in A's type.
+    /// Bᵀ in panels [ceil(out / 16)][rank][16] (B transposed and packed once, when the adapter is prepared), in A's
+    /// type.
     const void *bt;
     int bf16;
     float scale;

@@ -21,7 +21,7 @@ public final class SegmentedLoRA {
     }
 
     /// One adapter's factors for one projection, in the kernel's layout: `A [rank, in]` (in fp32 shared with the
-    /// adapter, not copied) and `Bᵀ [rank, out]` (transposed once here). Immutable: later changes to the adapter's
+    /// adapter, not copied) and `Bᵀ` in 16-column panels (packed once here). Immutable: later changes to the adapter's
     /// tensors are not seen.
     public struct Weights: @unchecked Sendable {
         public let rank: Int
@@ -45,11 +45,23 @@ public final class SegmentedLoRA {
                          "LoRA factors A \(a.shape) and B \(b.shape) do not chain")
             (rank, inFeatures, outFeatures, self.scale) = (a.shape[0], a.shape[1], b.shape[0], scale)
             self.precision = precision
-            let bT = withNoGrad { b.transposed() }
+            let bT = Self.panels(b)
             switch precision {
             case .float32: storage = .float32(a: a, bT: bT)
             case .bfloat16: storage = .bfloat16(a: BF16Matrix(a), bT: BF16Matrix(bT))
             }
+        }
+
+        /// `B [out, rank]` as the kernel's Bᵀ panels: panel p holds `Bᵀ[0..<rank][16p..<16p+16]`, zero past `out`.
+        static func panels(_ b: Tensor) -> Tensor {
+            let (out, rank) = (b.shape[0], b.shape[1])
+            let count = (out + 15) / 16
+            var packed = [Float](repeating: 0, count: count * rank * 16)
+            let src = b.scalars
+            for c in 0..<out {
+                for j in 0..<rank { packed[((c / 16) * rank + j) * 16 + c % 16] = src[c * rank + j] }
+            }
+            return Tensor(packed, shape: [count * rank, 16])
         }
 
         /// From ``LowRankUpdate``-style factors `(A, B, scale)`.
