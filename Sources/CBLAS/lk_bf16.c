@@ -5,15 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define LK_X86 1
-#endif
-#if defined(__x86_64__) && defined(__linux__)
-#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LK_CLONES
-#endif
+#include "lk_internal.h"
 
 int lk_bf16_gemm_available(void) {
 #if defined(LK_X86)

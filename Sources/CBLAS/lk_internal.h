@@ -4,6 +4,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define LK_X86 1
+#endif
+// Plain C loops built for AVX-512, AVX2+FMA and the baseline, picked at load time by CPU (x86-64 Linux).
 #if defined(__x86_64__) && defined(__linux__)
 #define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else

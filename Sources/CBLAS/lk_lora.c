@@ -5,15 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define LK_X86 1
-#endif
-#if defined(__x86_64__) && defined(__linux__)
-#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LK_CLONES
-#endif
+#include "lk_internal.h"
 
 /// Rows of x (shrink) or y (expand) that share each load of a weight row.
 #define LK_LORA_ROWS 4
