@@ -162,8 +162,8 @@ private func linearCrossEntropy(hidden: Tensor, head weight: HeadWeight, targets
     }
 }
 
-/// Logits per block of ``fusedLinearCrossEntropy`` (64 MiB of fp32).
-private let fusedLogitsBudget = 1 << 24
+/// Logits per block of ``fusedLinearCrossEntropy`` (32 MiB of fp32).
+private let fusedLogitsBudget = 1 << 23
 
 /// Training's head (`hidden` records gradients, the head is frozen): the gradient is made during the forward pass,
 /// block of rows by block of rows over the whole vocabulary (Liger's fused linear cross-entropy), so each logit is
