@@ -32,10 +32,10 @@ enum ServeFixture {
     }
 
     static func makeEngine(_ configuration: EngineConfiguration = EngineConfiguration(kvCacheBytes: 64 << 20),
-                           maxLoras: Int = 8) throws -> Engine {
+                           maxLoras: Int = 8, adapterDType: WeightDType = .float32) throws -> Engine {
         let lm = try loadModel()
         let registry = AdapterRegistry(linears: lm.model.linears.filter { $0 !== lm.model.lmHead },
-                                       directory: adapterDir, maxLoaded: maxLoras)
+                                       directory: adapterDir, maxLoaded: maxLoras, adapterDType: adapterDType)
         return try Engine(languageModel: lm, registry: registry, configuration: configuration)
     }
 
