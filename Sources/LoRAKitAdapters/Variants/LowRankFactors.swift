@@ -90,7 +90,9 @@ struct LowRankFactors {
 
     /// `scale · B (A x)`, `[..., out]`, with autograd through A and B when they require grad.
     func delta(_ x: Tensor, scale: Float) -> Tensor {
-        linear(linear(x, weight: a), weight: b).scaled(by: scale)
+        // Scales the rank-r intermediate rather than the [rows, out] result: the same product (PEFT scales after B;
+        // the two differ by rounding only) for r/out of the elementwise work, forward and backward.
+        linear(linear(x, weight: a).scaled(by: scale), weight: b)
     }
 
     /// `B A`, `[out, in]`.
