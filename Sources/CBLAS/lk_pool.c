@@ -31,9 +31,6 @@ static _Atomic long spin_ns = -1;          // -1: not read from the environment 
 static int alive[LK_POOL_MAX_WORKERS];     // guarded by `mutex`
 
 static inline void cpu_relax(void) {
-    static int mode = -1;
-    if (mode < 0) { const char *e = getenv("LK_RELAX"); mode = e ? atoi(e) : 1; }
-    if (mode == 0) { __asm__ __volatile__("" ::: "memory"); return; }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
