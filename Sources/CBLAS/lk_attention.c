@@ -6,14 +6,6 @@
 
 #define KB 64  // keys per block
 
-// 16 floats: AVX-512 registers in the avx512f clone, pairs or quads of narrower ones in the others. Loads and
-// stores are macros (no v16 crosses a function boundary, whose ABI differs between the clones); `v16u` is the
-// unaligned view of memory.
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));
-#define load16(p) (*(const v16u *)(p))
-#define store16(p, x) (*(v16u *)(p) = (x))
-
 static inline long row_limit(long r, long first_limit, int causal, long tk) {
     if (!causal) return tk;
     long l = first_limit + r;

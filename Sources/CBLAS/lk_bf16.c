@@ -32,12 +32,6 @@ static inline uint16_t bf16_round(float f) {
     return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
-static inline float bf16_widen(uint16_t h) {
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
 
 LK_CLONES void lk_f32_to_bf16(const float *restrict x, uint16_t *restrict y, long n) {
     for (long i = 0; i < n; i++) y[i] = bf16_round(x[i]);
@@ -311,13 +305,13 @@ static void pack_b(int transB, const uint16_t *b, long ldb, long jc, long nc, lo
         long cols = nc - jr * LK_BF16_NR < LK_BF16_NR ? nc - jr * LK_BF16_NR : LK_BF16_NR;
         if (transB) {  // B [n, k]: each packed pair is two adjacent elements of one row
             // Whole 16 × 16 blocks of (column, pair) as register transposes; the edges element by element.
-            long cols16 = cols & ~15L, whole = (k / 2 - pc < kcp ? k / 2 - pc : kcp) & ~15L;
+            long cols16 = cols & ~15L, whole = 0;  // pairs of columns 0..<cols16 already packed
 #if defined(LK_X86)
-            if (lk_bf16_gemm_available())
+            if (lk_bf16_gemm_available()) {
+                whole = (k / 2 - pc < kcp ? k / 2 - pc : kcp) & ~15L;
                 for (long j0 = 0; j0 < cols16; j0 += 16)
                     pack_transposed16(b + (jc + jr * LK_BF16_NR + j0) * ldb + 2 * pc, ldb, whole, panel + j0);
-#else
-            whole = 0;
+            }
 #endif
             for (long j = 0; j < LK_BF16_NR; j++) {
                 if (j >= cols) {

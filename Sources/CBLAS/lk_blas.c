@@ -62,7 +62,6 @@ const char *lk_blas_library(void) { return "Accelerate"; }
 const char *lk_blas_core_name(void) { return "Accelerate"; }
 const char *lk_blas_config(void) { return "Accelerate"; }
 const char *lk_blas_coretype_set(void) { return NULL; }
-void lk_blas_set_threads(int n) { (void)n; }
 int lk_blas_get_threads(void) { return 0; }
 int lk_cpu_has_avx2(void) { return 0; }
 int lk_cpu_has_fma(void) { return 0; }
@@ -167,6 +166,7 @@ static void load_once(void) {
     p_sgemv = (sgemv_fn)dlsym(handle, "cblas_sgemv");
     p_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
     p_get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
+    if (p_set_threads) p_set_threads(1);  // also for a library that did not read OPENBLAS_NUM_THREADS
     p_corename = (get_string_fn)dlsym(handle, "openblas_get_corename");
     p_config = (get_string_fn)dlsym(handle, "openblas_get_config");
     p_dgesdd = (dgesdd_fn)dlsym(handle, "dgesdd_");
@@ -259,6 +259,5 @@ const char *lk_blas_library(void) { lk_blas_load(); return library_name ? librar
 const char *lk_blas_core_name(void) { lk_blas_load(); return p_corename ? p_corename() : "unknown"; }
 const char *lk_blas_config(void) { lk_blas_load(); return p_config ? p_config() : "unknown"; }
 const char *lk_blas_coretype_set(void) { lk_blas_load(); return coretype_set; }
-void lk_blas_set_threads(int n) { lk_blas_load(); if (p_set_threads) p_set_threads(n); }
 int lk_blas_get_threads(void) { lk_blas_load(); return p_get_threads ? p_get_threads() : 1; }
 #endif

@@ -37,4 +37,20 @@ static inline __attribute__((always_inline)) float lk_expf(float x) {
     return y * scale;
 }
 
+/// bfloat16 → float, exactly: its bits are the float's upper half.
+static inline float bf16_widen(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+// 16 floats: one AVX-512 register in an avx512f clone, pairs or quads of narrower ones in the others. No v16 may
+// cross a function boundary (the clones' ABIs differ): loads and stores are macros, helpers are always inlined.
+// `v16u` is the unaligned view of memory.
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+#define load16(p) (*(const v16u *)(p))
+#define store16(p, x) (*(v16u *)(p) = (x))
+
 #endif

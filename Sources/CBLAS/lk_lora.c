@@ -25,11 +25,7 @@
 
 /// Element i of a weight row of either type (bf16 widens exactly: its bits are the fp32's upper half).
 static inline float weight_at(const void *w, long i, int bf16) {
-    if (!bf16) return ((const float *)w)[i];
-    uint32_t u = (uint32_t)((const uint16_t *)w)[i] << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
+    return bf16 ? bf16_widen(((const uint16_t *)w)[i]) : ((const float *)w)[i];
 }
 
 LK_CLONES static void shrink_rows_portable(const lk_lora_segment *g, long j0, long j1, const float *restrict x,

@@ -23,7 +23,7 @@ static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static _Atomic long generation;            // bumped once per published job
 static _Atomic(struct lk_job *) current;  // the published job, NULL between jobs
-static _Atomic int inside;                 // workers that may hold a pointer to `current`
+static _Atomic long inside;                // workers that may hold a pointer to `current`
 static _Atomic int sleepers;               // workers waiting on `wake`
 static _Atomic int busy;                   // a job is running
 static _Atomic int threads = 1;            // threads per job, the caller included
@@ -36,6 +36,13 @@ static inline void cpu_relax(void) {
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+/// Spins (then yields, for a preempted worker) until `*counter` reaches `target`.
+static void wait_for(_Atomic long *counter, long target) {
+    for (unsigned i = 1; atomic_load(counter) != target; i++) {
+        if (i < 4096) cpu_relax(); else sched_yield();
+    }
 }
 
 static long now_ns(void) {
@@ -112,7 +119,6 @@ int lk_pool_set_threads(int n) {
     if (n < 1) n = 1;
     if (n > LK_POOL_MAX_WORKERS + 1) n = LK_POOL_MAX_WORKERS + 1;
     pthread_mutex_lock(&mutex);
-    atomic_store(&threads, n);
     for (int i = 0; i < n - 1; i++) {
         if (alive[i]) continue;
         pthread_attr_t attr;
@@ -150,12 +156,8 @@ void lk_pool_run(long chunks, lk_pool_fn fn, void *ctx) {
         pthread_mutex_unlock(&mutex);
     }
     run_chunks(&job);
-    for (unsigned i = 1; atomic_load(&job.done) < chunks; i++) {
-        if (i < 4096) cpu_relax(); else sched_yield();  // a preempted worker: let it run
-    }
+    wait_for(&job.done, chunks);
     atomic_store(&current, NULL);
-    for (unsigned i = 1; atomic_load(&inside) > 0; i++) {
-        if (i < 4096) cpu_relax(); else sched_yield();
-    }
+    wait_for(&inside, 0);
     atomic_store(&busy, 0);
 }

@@ -113,13 +113,8 @@ LK_CLONES void lk_gelu_erf_backward(const float *restrict x, const float *restri
     }
 }
 
-// 16 floats: one AVX-512 register in the avx512f clone, pairs or quads of narrower ones in the others. No v16 crosses
-// a function boundary (the clones' ABIs differ): loads are a macro and the helpers are always inlined.
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v4 __attribute__((vector_size(16)));
-#define load16(p) (*(const v16u *)(p))
 
 // The sum of a v16's lanes as a tree (a statement expression, so no v16 is passed to a function).
 #define hsum16(v)                                                                                               \

@@ -11,10 +11,7 @@ public enum ComputeThreads {
     /// Sets the thread count for ``parallelFor(_:grain:_:)`` and so for every kernel (values below 1 mean 1). BLAS
     /// itself always runs on one thread: ``Kernels/gemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` splits
     /// its products across this pool, so one set of threads does all the work and none spins against another.
-    public static func set(_ n: Int) {
-        lk_blas_set_threads(1)
-        ThreadPool.shared.setThreadCount(max(1, n))
-    }
+    public static func set(_ n: Int) { ThreadPool.shared.setThreadCount(n) }
 
     /// The number of active cores (the default thread count).
     public static var defaultCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
@@ -55,7 +52,6 @@ public final class ThreadPool: @unchecked Sendable {
 
     init(threadCount: Int) {
         setThreadCount(threadCount)
-        lk_blas_set_threads(1)
     }
 
     /// Threads used per job (the caller included).

@@ -79,7 +79,7 @@ struct TrainBench: ParsableCommand {
                                                        m.seconds).utf8))
         }
         // invariant: validate() asks for at least 2 steps, so there is a first metric and at least one timed step.
-        let timed = metrics.dropFirst()
+        let (first, last, timed) = (metrics.first!, metrics.last!, metrics.dropFirst())
         let perStep = timed.map(\.seconds).reduce(0, +) / Double(timed.count)
         let report = Report(train_tokens_per_s: (Double(batchSize * sequenceLength) / perStep * 10).rounded() / 10,
                             s_per_step: (perStep * 1000).rounded() / 1000,
@@ -87,8 +87,8 @@ struct TrainBench: ParsableCommand {
                             threads: runtime.resolvedThreads, timed_steps: timed.count, rank: rank, alpha: alpha,
                             targets: targets, batch: batchSize, seq: sequenceLength,
                             trainable_params: trainer.parameters.scalarCount,
-                            loss_first: (metrics.first!.loss * 1e4).rounded() / 1e4,
-                            loss_last: (metrics.last!.loss * 1e4).rounded() / 1e4,
+                            loss_first: (first.loss * 1e4).rounded() / 1e4,
+                            loss_last: (last.loss * 1e4).rounded() / 1e4,
                             grad_checkpoint: gradientCheckpointing, dtype: weights.dtype.rawValue)
         if json {
             let encoder = JSONEncoder()

@@ -4,7 +4,8 @@
 // when the library loads, from the CPU id or from OPENBLAS_CORETYPE; Debian's 0.3.21 does not know
 // newer CPUs (AMD Zen 5) and falls back to AVX2 kernels. Opening it ourselves lets us set
 // OPENBLAS_CORETYPE from the CPU features detected at run time *before* it loads, in every process
-// (CLI, tests, library users), unless the user set the variable already.
+// (CLI, tests, library users), unless the user set the variable already. OpenBLAS is kept single-threaded:
+// LoRAKit's own pool splits the products (Kernels.gemm).
 // On macOS the same functions call Accelerate.
 #ifndef LK_BLAS_H
 #define LK_BLAS_H
@@ -45,7 +46,6 @@ const char *lk_blas_core_name(void);
 const char *lk_blas_config(void);
 /// The OPENBLAS_CORETYPE value LoRAKit set before loading, or NULL when it set none.
 const char *lk_blas_coretype_set(void);
-void lk_blas_set_threads(int n);
 int lk_blas_get_threads(void);
 
 /// CPU features detected at run time (CPU and OS support).

@@ -43,22 +43,22 @@ extension Kernels {
         }
         // BLAS runs single-threaded (see ``ComputeThreads``): split C into row blocks (or column blocks when it has
         // few rows) across the pool, each a BLAS call of its own.
+        func block(m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+            lk_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                     beta, c, Int32(ldc))
+        }
         let threads = ComputeThreads.count
-        let work = m * n * k
-        if threads == 1 || work < 2 * blasGrain {
-            lk_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
-                     Int32(ldb), beta, c, Int32(ldc))
+        if threads == 1 || m * n * k < 2 * blasGrain {
+            block(m: m, n: n, a: a, b: b, c: c)
         } else if m >= n || m >= 16 * threads {
             parallelFor(m, grain: Swift.max(8, blasGrain / Swift.max(1, n * k))) { r in
-                let rows = a + (transA ? r.lowerBound : r.lowerBound * lda)
-                lk_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(r.count), Int32(n), Int32(k), alpha, rows, Int32(lda),
-                         b, Int32(ldb), beta, c + r.lowerBound * ldc, Int32(ldc))
+                block(m: r.count, n: n, a: a + (transA ? r.lowerBound : r.lowerBound * lda), b: b,
+                      c: c + r.lowerBound * ldc)
             }
         } else {
             parallelFor(n, grain: Swift.max(16, blasGrain / Swift.max(1, m * k))) { r in
-                let columns = b + (transB ? r.lowerBound * ldb : r.lowerBound)
-                lk_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(r.count), Int32(k), alpha, a, Int32(lda),
-                         columns, Int32(ldb), beta, c + r.lowerBound, Int32(ldc))
+                block(m: m, n: r.count, a: a, b: b + (transB ? r.lowerBound * ldb : r.lowerBound),
+                      c: c + r.lowerBound)
             }
         }
     }

@@ -73,7 +73,8 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                     // Causal: blocks of query rows against only the keys some row of the block can see.
                     for i0 in stride(from: 0, to: tq, by: causal ? backwardRowBlock : tq) {
                         let rows = Swift.min(causal ? backwardRowBlock : tq, tq - i0)
-                        let width = causal ? Swift.max(0, Swift.min(tk, queryOffset + i0 + rows)) : tk
+                        // The block's widest row sets the keys it reads.
+                        let width = keyLimit(row: i0 + rows - 1, causal: causal, queryOffset: queryOffset, tk: tk)
                         let q = pq + bi * qStride + i0 * hq * d + h * d, go = pg + bi * qStride + i0 * hq * d + h * d
                         let dqb = dq.base + bi * qStride + i0 * hq * d + h * d
                         if width == 0 {
@@ -85,7 +86,7 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                                      b: k, ldb: hkv * d, c: pp, ldc: width)
                         parallelFor(rows, grain: Swift.max(1, 8192 / width)) { range in
                             for i in range {
-                                let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i0 + i + 1)) : tk
+                                let limit = keyLimit(row: i0 + i, causal: causal, queryOffset: queryOffset, tk: tk)
                                 _ = attentionProbabilities(pp + i * width, limit: limit, width: width,
                                                            mask: mask.map { $0 + bi * tk },
                                                            shift: (pShift[rows0 + i0 + i], pScale[rows0 + i0 + i]))
@@ -120,9 +121,15 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
 /// Query rows per task of the fused kernel, and the fewest query rows worth it (decode's one row per sequence stays
 /// on the two-GEMM path, where the skinny kernel streams the cache).
 private let fusedAttentionRows = 256
+private let fusedAttentionMinRows = 4
 /// Query rows per block of the causal backward (each block reads only the keys its rows can see).
 private let backwardRowBlock = 64
-private let fusedAttentionMinRows = 4
+
+/// Keys query `row` attends: `0..<limit` (causal: up to its own position `queryOffset + row`), of `tk`.
+@inline(__always)
+private func keyLimit(row: Int, causal: Bool, queryOffset: Int, tk: Int) -> Int {
+    causal ? Swift.max(0, Swift.min(tk, queryOffset + row + 1)) : tk
+}
 
 /// The two-GEMM forward: per (batch, head) scores = Q·Kᵀ into a [tq, tk] buffer, softmax per row, then P·V.
 private func unfusedAttention(_ pq: UnsafeMutablePointer<Float>, _ pk: UnsafeMutablePointer<Float>,
@@ -146,7 +153,7 @@ private func unfusedAttention(_ pq: UnsafeMutablePointer<Float>, _ pk: UnsafeMut
     parallelFor(b * hq * tq, grain: Swift.max(1, 8192 / Swift.max(tk, 1))) { range in
         for row in range {
             let bi = row / (hq * tq), i = row % tq
-            let limit = causal ? Swift.max(0, Swift.min(tk, queryOffset + i + 1)) : tk
+            let limit = keyLimit(row: i, causal: causal, queryOffset: queryOffset, tk: tk)
             (pShift[row], pScale[row]) = attentionProbabilities(pp + row * tk, limit: limit, width: tk,
                                                                 mask: mask.map { $0 + bi * tk }, shift: nil)
         }
