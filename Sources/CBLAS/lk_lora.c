@@ -2,6 +2,9 @@
 // and chosen at run time (AVX-512 F/BW/VL), so the binary stays portable.
 #include "lk_lora.h"
 #include "lk_blas.h"
+#include "lk_pool.h"
+#include "lk_vmath.h"
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -228,4 +231,69 @@ void lk_lora_segments(const lk_lora_segment *s, long count, const float *x, long
     }
 #endif
     lk_lora_segments_portable(s, count, x, in, y, out);
+}
+
+// MARK: fused decode projection
+
+/// Weight elements (A's, times the rows that share them) per shrink chunk: small, so the base chunks that wait for
+/// the last shrink chunk wait a few microseconds at most.
+#define LK_FUSED_SHRINK_GRAIN 16384
+
+struct fused_job {
+    const float *w, *bias, *x;
+    float *y;
+    long m, in, out;
+    const lk_lora_segment *s;
+    long count, units, shrink_chunks, rows_per_chunk;
+    lk_lora_row rows[8];
+    atomic_long shrunk;
+};
+
+static void fused_chunk(void *context, long c) {
+    struct fused_job *f = context;
+    if (c < f->shrink_chunks) {
+        lk_lora_shrink(f->s, f->count, f->x, f->in, f->units * c / f->shrink_chunks,
+                       f->units * (c + 1) / f->shrink_chunks);
+        atomic_fetch_add_explicit(&f->shrunk, 1, memory_order_release);
+        return;
+    }
+    while (atomic_load_explicit(&f->shrunk, memory_order_acquire) < f->shrink_chunks) {
+#if defined(LK_X86)
+        _mm_pause();
+#endif
+    }
+    long n0 = (c - f->shrink_chunks) * f->rows_per_chunk;
+    long n1 = n0 + f->rows_per_chunk < f->out ? n0 + f->rows_per_chunk : f->out;
+    if (n0 >= n1) return;
+    float beta = 0;
+    if (f->bias) {
+        for (long i = 0; i < f->m; i++) memcpy(f->y + i * f->out + n0, f->bias + n0, (size_t)(n1 - n0) * sizeof(float));
+        beta = 1;
+    }
+    lk_gemm_skinny_lora(f->w, f->in, f->x, f->in, f->y, f->out, f->m, n0, n1 - n0, f->in, beta, f->rows);
+}
+
+void lk_lora_fused(const float *w, const float *bias, const float *x, long m, long in, float *y, long out,
+                   const lk_lora_segment *s, long count) {
+    struct fused_job f = {.w = w, .bias = bias, .x = x, .y = y, .m = m, .in = in, .out = out, .s = s, .count = count};
+    memset(f.rows, 0, sizeof f.rows);
+    long work = 0;
+    for (long g = 0; g < count; g++) {
+        f.units += s[g].rank;
+        work += s[g].rank * in * s[g].rows;
+        for (long i = s[g].row0; i < s[g].row0 + s[g].rows && i < 8; i++)
+            f.rows[i] = (lk_lora_row){.b = s[g].b, .t = s[g].t + (i - s[g].row0) * s[g].rank, .rank = s[g].rank,
+                                      .bf16 = s[g].bf16};
+    }
+    long threads = lk_pool_threads();
+    f.shrink_chunks = work / LK_FUSED_SHRINK_GRAIN;
+    if (f.shrink_chunks > f.units) f.shrink_chunks = f.units;
+    if (f.shrink_chunks < 1 && f.units > 0) f.shrink_chunks = 1;
+    // The base rows: as Kernels.gemm's skinny split (4 chunks per thread), at least 16 rows each.
+    long base_chunks = threads * 4;
+    f.rows_per_chunk = (out + base_chunks - 1) / base_chunks;
+    if (f.rows_per_chunk < 16) f.rows_per_chunk = 16;
+    base_chunks = (out + f.rows_per_chunk - 1) / f.rows_per_chunk;
+    atomic_init(&f.shrunk, 0);
+    lk_pool_run(f.shrink_chunks + base_chunks, fused_chunk, &f);
 }

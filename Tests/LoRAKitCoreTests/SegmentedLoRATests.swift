@@ -31,37 +31,35 @@ import Testing
     static let paths: [(Bool, SegmentedLoRA.Precision)] = [(false, .float32), (true, .float32), (false, .bfloat16),
                                                            (true, .bfloat16)]
 
-    @Test(arguments: layouts, paths)
-    func matchesReference(layout: Layout, path: (portable: Bool, precision: SegmentedLoRA.Precision)) {
-        let (inF, outF) = (layout.inFeatures, layout.outFeatures)
-        let n = layout.segments.reduce(0) { $0 + $1.rows }
-        let x = Tensor.randomNormal([n, inF], seed: 1)
-        let y = Tensor.randomNormal([n, outF], seed: 2)
-        let before = y.scalars
-        var weights: [(rows: Range<Int>, a: Tensor, b: Tensor, scale: Float)] = []
+    /// Random factors for `layout`'s segments, as the kernel gets them and (bf16: rounded) as the reference uses them.
+    static func factors(_ layout: Layout, precision: SegmentedLoRA.Precision)
+        -> (prepared: [(Range<Int>, SegmentedLoRA.Weights)], reference: [Factors]) {
+        var weights: [Factors] = []
         var row = 0
         for (i, segment) in layout.segments.enumerated() {
             defer { row += segment.rows }
             guard let r = segment.rank else { continue }
             let scale = [2, 0.5, -1.25, 1 / Float(r).squareRoot()][i % 4]
-            weights.append((row..<(row + segment.rows), Tensor.randomNormal([r, inF], seed: UInt64(10 + i)),
-                            Tensor.randomNormal([outF, r], seed: UInt64(50 + i)), scale))
+            weights.append((row..<(row + segment.rows), Tensor.randomNormal([r, layout.inFeatures], seed: UInt64(10 + i)),
+                            Tensor.randomNormal([layout.outFeatures, r], seed: UInt64(50 + i)), scale))
         }
         let prepared = weights.map {
-            SegmentedLoRA.Weights(a: $0.a, b: $0.b, scale: $0.scale, precision: path.precision)
+            ($0.rows, SegmentedLoRA.Weights(a: $0.a, b: $0.b, scale: $0.scale, precision: precision))
         }
-        if path.precision == .bfloat16 {  // the reference multiplies the factors the kernel sees
+        if precision == .bfloat16 {  // the reference multiplies the factors the kernel sees
             weights = weights.map { ($0.rows, BF16Matrix($0.a).floats(), BF16Matrix($0.b).floats(), $0.scale) }
         }
-        let lora = SegmentedLoRA()
-        for _ in 0..<2 {  // the second pass reuses the grown buffers
-            y.withUnsafeSharedMutableBufferPointer { _ = $0.update(from: before) }
-            lora.removeAll()
-            for (w, p) in zip(weights, prepared) { lora.append(rows: w.rows, p) }
-            lora.apply(x: x, y: y, portable: path.portable)
-        }
-        var expected = before.map(Double.init), magnitude = before.map { abs(Double($0)) }
-        let xs = x.scalars
+        return (prepared, weights)
+    }
+
+    typealias Factors = (rows: Range<Int>, a: Tensor, b: Tensor, scale: Float)
+
+    /// Checks `got` against `start + Σ s · (x Aᵀ) Bᵀ` in `Double` (within 1e-5 of the summed magnitudes), where `start`
+    /// and its magnitudes are given per element.
+    static func expectLowRankSum(_ got: [Float], start: [Double], magnitude: [Double], x: Tensor, _ weights: [Factors],
+                                 outFeatures outF: Int) {
+        var expected = start, magnitude = magnitude
+        let xs = x.scalars, inF = x.shape[1]
         for w in weights {
             let (a, b, r) = (w.a.scalars, w.b.scalars, w.a.shape[0])
             for i in w.rows {
@@ -75,13 +73,75 @@ import Testing
                 }
             }
         }
-        let got = y.scalars
         let worst = got.indices.map { abs(Double(got[$0]) - expected[$0]) / (1e-5 * magnitude[$0] + 1e-30) }.max() ?? 0
         #expect(worst <= 1, "error is \(worst)× the tolerance")
+    }
+
+    @Test(arguments: layouts, paths)
+    func matchesReference(layout: Layout, path: (portable: Bool, precision: SegmentedLoRA.Precision)) {
+        let (inF, outF) = (layout.inFeatures, layout.outFeatures)
+        let n = layout.segments.reduce(0) { $0 + $1.rows }
+        let x = Tensor.randomNormal([n, inF], seed: 1)
+        let y = Tensor.randomNormal([n, outF], seed: 2)
+        let before = y.scalars
+        let (prepared, weights) = Self.factors(layout, precision: path.precision)
+        let lora = SegmentedLoRA()
+        for _ in 0..<2 {  // the second pass reuses the grown buffers
+            y.withUnsafeSharedMutableBufferPointer { _ = $0.update(from: before) }
+            lora.removeAll()
+            for (rows, p) in prepared { lora.append(rows: rows, p) }
+            withExtendedLifetime(prepared) { lora.apply(x: x, y: y, portable: path.portable) }  // the table's pointees
+        }
+        let got = y.scalars
+        Self.expectLowRankSum(got, start: before.map(Double.init), magnitude: before.map { abs(Double($0)) }, x: x,
+                              weights, outFeatures: outF)
         let inSegments = Set(weights.flatMap { Array($0.rows) })
         for i in 0..<n where !inSegments.contains(i) {
             #expect(Array(got[(i * outF)..<((i + 1) * outF)]) == Array(before[(i * outF)..<((i + 1) * outF)]),
                     "row \(i) belongs to no adapter and changed")
+        }
+    }
+
+    /// Decode batches (≤ 8 rows) for the fused path: odd sizes, ranks 1/8/20 (a vector and a scalar tail)/64, base rows.
+    static let fusedLayouts: [Layout] = [
+        Layout(inFeatures: 576, outFeatures: 1536, segments: Array(repeating: (1, 16), count: 8)),
+        Layout(inFeatures: 33, outFeatures: 17, segments: [(3, 1), (2, nil), (2, 8), (1, 20)]),
+        Layout(inFeatures: 1537, outFeatures: 531, segments: [(1, nil), (2, 16), (4, 64), (1, nil)]),
+        Layout(inFeatures: 7, outFeatures: 5, segments: [(1, 1)]),
+        Layout(inFeatures: 100, outFeatures: 300, segments: [(2, nil), (5, 16), (1, nil)]),
+    ]
+
+    /// ``SegmentedLoRA/project(x:weight:bias:)`` — the base product and the adapters in one pass — against the same sum
+    /// in `Double`; rows of no adapter must equal ``linear(_:weight:bias:)``'s exactly (base-model requests in a mixed
+    /// batch keep the text they get alone).
+    @Test(arguments: fusedLayouts, [(SegmentedLoRA.Precision.float32, false), (.float32, true), (.bfloat16, false),
+                                    (.bfloat16, true)])
+    func fusedProjectionMatchesReference(layout: Layout, options: (precision: SegmentedLoRA.Precision, withBias: Bool)) {
+        let (precision, withBias) = options
+        let (inF, outF) = (layout.inFeatures, layout.outFeatures)
+        let n = layout.segments.reduce(0) { $0 + $1.rows }
+        let x = Tensor.randomNormal([n, inF], seed: 1)
+        let weight = Tensor.randomNormal([outF, inF], seed: 2)
+        let bias = withBias ? Tensor.randomNormal([outF], seed: 3) : nil
+        let (prepared, weights) = Self.factors(layout, precision: precision)
+        let lora = SegmentedLoRA()
+        for (rows, p) in prepared { lora.append(rows: rows, p) }
+        let got = withExtendedLifetime(prepared) { lora.project(x: x, weight: weight, bias: bias).scalars }
+        let (xs, ws, bs) = (x.scalars, weight.scalars, bias?.scalars)
+        var start = [Double](), magnitude = [Double]()
+        for i in 0..<n {
+            for o in 0..<outF {
+                let terms = (0..<inF).map { Double(xs[i * inF + $0]) * Double(ws[o * inF + $0]) } + [Double(bs?[o] ?? 0)]
+                start.append(terms.reduce(0, +))
+                magnitude.append(terms.reduce(0) { $0 + abs($1) })
+            }
+        }
+        Self.expectLowRankSum(got, start: start, magnitude: magnitude, x: x, weights, outFeatures: outF)
+        let base = linear(x, weight: weight, bias: bias).scalars
+        let inSegments = Set(weights.flatMap { Array($0.rows) })
+        for i in 0..<n where !inSegments.contains(i) {
+            #expect(Array(got[(i * outF)..<((i + 1) * outF)]) == Array(base[(i * outF)..<((i + 1) * outF)]),
+                    "row \(i) belongs to no adapter and differs from the plain projection")
         }
     }
 

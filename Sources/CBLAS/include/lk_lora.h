@@ -27,6 +27,8 @@ typedef struct lk_lora_segment {
     /// Bᵀ in panels [ceil(out / 16)][rank][16] (B transposed and packed once, when the adapter is prepared), in A's
     /// type.
     const void *bt;
+    /// B [out, rank] row-major, in A's type (the fused path reads B's row for each output).
+    const void *b;
     int bf16;
     float scale;
     /// Scratch t [rows, rank]: written by the shrink, read by the expand.
@@ -41,6 +43,19 @@ void lk_lora_expand(const lk_lora_segment *s, long count, float *y, long out, lo
 /// Both passes for whole segments `s[0..<count]` (the caller gives each thread its own segments: each thread then
 /// streams its adapters' A and Bᵀ front to back, with one hand-off per projection).
 void lk_lora_segments(const lk_lora_segment *s, long count, const float *x, long in, float *y, long out);
+
+/// One projection of a decode step (m ≤ 8 rows) with every segment's adapter, in one job on the compute pool
+/// (Punica's fused path):
+///
+///     y = x · Wᵀ (+ bias);  y[rows] += scale · (x[rows] · Aᵀ) · Bᵀ per segment
+///
+/// The job's first chunks run the shrink (t, as lk_lora_shrink); the rest run lk_gemm_skinny_lora over ranges of W's
+/// rows, adding each row's t · B[n, :] before its sum is reduced, and start once every shrink chunk is done (chunks
+/// are claimed in order, so that wait is at most one shrink chunk). So the adapters' B streams beside W, and the
+/// step pays one hand-off per projection instead of three. Rows outside every segment get lk_gemm_skinny's result.
+/// w [out, in] row-major; bias [out] or NULL; x [m, in]; y [m, out] (written, not read); segments need `b` and `t`.
+void lk_lora_fused(const float *w, const float *bias, const float *x, long m, long in, float *y, long out,
+                   const lk_lora_segment *s, long count);
 
 /// The same on the portable paths (any CPU; tests compare the two).
 void lk_lora_shrink_portable(const lk_lora_segment *s, long count, const float *x, long in, long u0, long u1);

@@ -34,6 +34,21 @@ void lk_gelu_erf_backward(const float *x, const float *g, float *dx, long n);
 void lk_gemm_skinny(const float *w, long ldw, const float *x, long ldx, float *y, long ldy, long m, long rows, long k,
                     float alpha, float beta);
 
+/// One x row's low-rank term in ``lk_gemm_skinny_lora``: t [rank] (already scaled) against B [out, rank] row-major,
+/// float or bfloat16 bits (bf16 != 0). b == NULL: the row has no adapter.
+typedef struct lk_lora_row {
+    const void *b;
+    const float *t;
+    long rank;
+    int bf16;
+} lk_lora_row;
+
+/// ``lk_gemm_skinny`` (alpha 1) for the output rows [n0, n0 + rows) of w and y, plus, for each x row j with an
+/// adapter, lora[j].t · B_j[n, :] added to its output n before the sum is reduced (Punica's fused expand). `w` and `y`
+/// point at row 0 / column 0; `lora` has m entries. A row without an adapter gets exactly lk_gemm_skinny's result.
+void lk_gemm_skinny_lora(const float *w, long ldw, const float *x, long ldx, float *y, long ldy, long m, long n0,
+                         long rows, long k, float beta, const lk_lora_row *lora);
+
 #ifdef __cplusplus
 }
 #endif

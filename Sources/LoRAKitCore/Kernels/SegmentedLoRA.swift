@@ -20,9 +20,9 @@ public final class SegmentedLoRA {
         case bfloat16
     }
 
-    /// One adapter's factors for one projection, in the kernel's layout: `A [rank, in]` (in fp32 shared with the
-    /// adapter, not copied) and `Bᵀ` in 16-column panels (packed once here). Immutable: later changes to the adapter's
-    /// tensors are not seen.
+    /// One adapter's factors for one projection, in the kernels' layouts: `A [rank, in]` and `B [out, rank]` (in fp32
+    /// shared with the adapter, not copied; the fused decode path reads B's rows) and `Bᵀ` in 16-column panels (packed
+    /// once here, for the two-pass path). Immutable: later changes to the adapter's tensors are not seen.
     public struct Weights: @unchecked Sendable {
         public let rank: Int
         public let inFeatures: Int
@@ -30,10 +30,12 @@ public final class SegmentedLoRA {
         public let scale: Float
         public let precision: Precision
         enum Storage {
-            case float32(a: Tensor, bT: Tensor)
-            case bfloat16(a: BF16Matrix, bT: BF16Matrix)
+            case float32(a: Tensor, b: Tensor, bT: Tensor)
+            case bfloat16(a: BF16Matrix, b: BF16Matrix, bT: BF16Matrix)
         }
         let storage: Storage
+        /// The kernels' view of ``storage`` (which keeps it alive).
+        let pointers: (a: UnsafeRawPointer, b: UnsafeRawPointer, bT: UnsafeRawPointer, bf16: Bool)
 
         /// - Parameters:
         ///   - a: `[rank, in]`.
@@ -47,8 +49,13 @@ public final class SegmentedLoRA {
             self.precision = precision
             let bT = Self.panels(b)
             switch precision {
-            case .float32: storage = .float32(a: a, bT: bT)
-            case .bfloat16: storage = .bfloat16(a: BF16Matrix(a), bT: BF16Matrix(bT))
+            case .float32:
+                storage = .float32(a: a, b: b, bT: bT)
+                pointers = (UnsafeRawPointer(a.base), UnsafeRawPointer(b.base), UnsafeRawPointer(bT.base), false)
+            case .bfloat16:
+                let (a16, b16, bT16) = (BF16Matrix(a), BF16Matrix(b), BF16Matrix(bT))
+                storage = .bfloat16(a: a16, b: b16, bT: bT16)
+                pointers = (UnsafeRawPointer(a16.bits), UnsafeRawPointer(b16.bits), UnsafeRawPointer(bT16.bits), true)
             }
         }
 
@@ -67,14 +74,6 @@ public final class SegmentedLoRA {
         /// From ``LowRankUpdate``-style factors `(A, B, scale)`.
         public init(_ factors: (a: Tensor, b: Tensor, scale: Float), precision: Precision = .float32) {
             self.init(a: factors.a, b: factors.b, scale: factors.scale, precision: precision)
-        }
-
-        /// The kernel's view: start of A, start of Bᵀ, and whether they hold bf16 bits.
-        var pointers: (a: UnsafeRawPointer, bT: UnsafeRawPointer, bf16: Bool) {
-            switch storage {
-            case .float32(let a, let bT): (UnsafeRawPointer(a.base), UnsafeRawPointer(bT.base), false)
-            case .bfloat16(let a, let bT): (UnsafeRawPointer(a.bits), UnsafeRawPointer(bT.bits), true)
-            }
         }
     }
 
@@ -117,7 +116,7 @@ public final class SegmentedLoRA {
         if count == capacity { grow() }
         let p = weights.pointers
         table[count] = lk_lora_segment(row0: rows.lowerBound, rows: rows.count, rank: weights.rank, a: p.a,
-                                       bt: p.bT, bf16: p.bf16 ? 1 : 0, scale: weights.scale, t: nil)
+                                       bt: p.bT, b: p.b, bf16: p.bf16 ? 1 : 0, scale: weights.scale, t: nil)
         scratchNeeded += rows.count * weights.rank
         count += 1
     }
@@ -133,15 +132,9 @@ public final class SegmentedLoRA {
         guard let (inF, outF) = shape, count > 0 else { return }
         precondition(x.count % inF == 0 && y.count % outF == 0 && x.count / inF == y.count / outF,
                      "x \(x.shape) and y \(y.shape) do not match the adapters' \(inF) → \(outF)")
-        if scratchNeeded > scratchCapacity {
-            scratch.deallocate()
-            scratchCapacity = max(scratchNeeded, 2 * scratchCapacity)
-            scratch = .allocate(capacity: scratchCapacity)
-        }
-        var used = 0, units = 0, total = 0, largest = 0
-        for i in 0..<count {  // each segment's t [rows, rank], back to back
-            table[i].t = scratch + used
-            used += table[i].rows * table[i].rank
+        assignScratch()
+        var units = 0, total = 0, largest = 0
+        for i in 0..<count {
             units += table[i].rank
             total += cost(i)
             largest = max(largest, cost(i))
@@ -174,6 +167,44 @@ public final class SegmentedLoRA {
             parallelFor(columns, grain: Swift.max(1, Self.grain / (units * width))) { r in
                 expand(segments, n, yp, outF, r.lowerBound * width, Swift.min(outF, r.upperBound * width))
             }
+        }
+    }
+
+    /// Rows up to which ``project(x:weight:bias:)`` runs (the skinny kernel's row block).
+    public static let fusedRows = Kernels.skinnyRows
+
+    /// `x · weightᵀ (+ bias)` with every appended segment's term added, in one pass over the weight (``lk_lora_fused``:
+    /// the shrink, then the base product with each row's `t · B[n, :]` added before its sum is reduced) — the decode
+    /// step's path: one hand-off per projection and the adapters' B read beside the weight. Rows in no segment get
+    /// exactly ``linear(_:weight:bias:)``'s skinny result.
+    /// - Parameters:
+    ///   - x: `[N, in]` with `N ≤ fusedRows`.
+    ///   - weight: `[out, in]` fp32, the segments' in/out sizes.
+    ///   - bias: `[out]` or `nil`.
+    /// - Returns: `[N, out]`, a new tensor.
+    public func project(x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        let (outF, inF) = (weight.shape[0], weight.shape[1])
+        precondition(shape == nil || shape! == (inF, outF), "segments are \(shape!), the weight \(weight.shape)")
+        let rows = x.count / inF
+        precondition(x.count == rows * inF && rows <= Self.fusedRows, "fused LoRA takes ≤ \(Self.fusedRows) rows")
+        assignScratch()
+        let y = Tensor(uninitializedShape: [rows, outF])
+        lk_lora_fused(weight.base, bias.map { UnsafePointer($0.base) }, x.base, rows, inF, y.base, outF,
+                      table, count)
+        return withExtendedLifetime((x, weight, bias)) { y }
+    }
+
+    /// Points each segment's `t` at its `[rows, rank]` of the scratch, back to back (grown if needed).
+    private func assignScratch() {
+        if scratchNeeded > scratchCapacity {
+            scratch.deallocate()
+            scratchCapacity = max(scratchNeeded, 2 * scratchCapacity)
+            scratch = .allocate(capacity: scratchCapacity)
+        }
+        var used = 0
+        for i in 0..<count {
+            table[i].t = scratch + used
+            used += table[i].rows * table[i].rank
         }
     }
 

@@ -12,6 +12,15 @@ public protocol LinearAdapter: AnyObject, Sendable {
     ///   - base: the projection being adapted (its weight, bias and name).
     /// - Returns: `[..., outFeatures]`.
     func forward(_ x: Tensor, baseOutput: Tensor, base: Linear) -> Tensor
+
+    /// The whole output, base product included, when this adapter can compute it in one pass over the weight (the
+    /// serving router's fused decode path); `nil` to be given the base output through ``forward(_:baseOutput:base:)``.
+    /// Consulted only when it is the projection's one adapter. The default returns `nil`.
+    func fusedForward(_ x: Tensor, base: Linear) -> Tensor?
+}
+
+extension LinearAdapter {
+    public func fusedForward(_ x: Tensor, base: Linear) -> Tensor? { nil }
 }
 
 /// A projection `y = x · Wᵀ + b` (PyTorch's `nn.Linear`), the single place where adapters are consulted.
@@ -58,6 +67,7 @@ public final class Linear: @unchecked Sendable {
     /// - Parameter x: `[..., inFeatures]`.
     /// - Returns: `[..., outFeatures]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        if adapters.count == 1, let y = adapters[0].fusedForward(x, base: self) { return y }
         var y = baseOutput(x)
         for adapter in adapters { y = adapter.forward(x, baseOutput: y, base: self) }
         return y

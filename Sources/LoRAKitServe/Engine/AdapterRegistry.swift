@@ -8,25 +8,28 @@ import LoRAKitModels
 ///
 /// An adapter in use by a running sequence is pinned by an ``AdapterLease`` and never evicted. Thread-safe.
 public final class AdapterRegistry: @unchecked Sendable {
-    /// One loaded adapter: its variants by module name, for the row router.
+    /// One loaded adapter: its variant on each of the registry's ``linears`` (by position, so the row router looks
+    /// a projection up without hashing its name).
     final class Entry: @unchecked Sendable {
         let name: String
         /// Stable small id for segment grouping.
         let id: Int
         let adapter: Adapter
-        let variants: [String: any AdapterVariant]
-        /// The LoRA / rsLoRA modules' factors in the segmented kernel's layout, prepared once (`Bᵀ` is a copy; with
-        /// bf16 adapter weights both factors are).
-        let lowRank: [String: SegmentedLoRA.Weights]
+        /// The variant on `linears[i]`, or `nil`.
+        let variants: [(any AdapterVariant)?]
+        /// The LoRA / rsLoRA modules' factors in the segmented kernels' layouts, prepared once (`Bᵀ` is a copy; with
+        /// bf16 adapter weights every factor is); `nil` for other variants and unadapted projections.
+        let lowRank: [SegmentedLoRA.Weights?]
         var pins = 0
         var lastUse: UInt64 = 0
         var retired = false
 
-        init(name: String, id: Int, adapter: Adapter, dtype: WeightDType) {
+        init(name: String, id: Int, adapter: Adapter, dtype: WeightDType, linears: [Linear]) {
             (self.name, self.id, self.adapter) = (name, id, adapter)
-            variants = Dictionary(adapter.modules.map { ($0.module, $0.variant) }, uniquingKeysWith: { a, _ in a })
+            let byModule = Dictionary(adapter.modules.map { ($0.module, $0.variant) }, uniquingKeysWith: { a, _ in a })
+            variants = linears.map { byModule[$0.name] }
             let precision: SegmentedLoRA.Precision = dtype == .bfloat16 ? .bfloat16 : .float32
-            lowRank = variants.compactMapValues { variant in
+            lowRank = variants.map { variant in
                 (variant as? LowRankUpdate).map { SegmentedLoRA.Weights($0.lowRankUpdate, precision: precision) }
             }
         }
@@ -37,7 +40,8 @@ public final class AdapterRegistry: @unchecked Sendable {
     /// How LoRA / rsLoRA factors are kept for serving: fp32 (exact, the default) or bf16 (half the bytes each decode
     /// step streams; outputs within bf16 rounding of the weights). Other variants always run in fp32.
     public let adapterDType: WeightDType
-    private let linears: [Linear]
+    /// The base model's adaptable projections, in the order ``Entry`` indexes them.
+    let linears: [Linear]
     private let lock = NSLock()
     private var registered: [String: URL] = [:]
     private var loaded: [String: Entry] = [:]
@@ -102,7 +106,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         let adapter = try load(name: name, from: path)
         lock.withLock {
             registered[name] = path
-            insertLocked(Entry(name: name, id: takeID(), adapter: adapter, dtype: adapterDType))
+            insertLocked(Entry(name: name, id: takeID(), adapter: adapter, dtype: adapterDType, linears: linears))
         }
     }
 
@@ -113,7 +117,7 @@ public final class AdapterRegistry: @unchecked Sendable {
             throw ServeError.conflict("an adapter named '\(adapter.name)' already exists")
         }
         try lock.withLock {
-            let entry = Entry(name: adapter.name, id: takeID(), adapter: adapter, dtype: adapterDType)
+            let entry = Entry(name: adapter.name, id: takeID(), adapter: adapter, dtype: adapterDType, linears: linears)
             entry.pins = 1  // in memory only: nothing to reload it from
             guard insertLocked(entry) else { throw ServeError.conflict("every --max-loras slot is in use") }
         }
@@ -145,7 +149,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         let adapter = try load(name: name, from: url)  // outside the lock: reading files takes milliseconds
         return lock.withLock { () -> AdapterLease? in
             if let entry = loaded[name] { return pinLocked(entry) }  // a concurrent lease loaded it first
-            let entry = Entry(name: name, id: takeID(), adapter: adapter, dtype: adapterDType)
+            let entry = Entry(name: name, id: takeID(), adapter: adapter, dtype: adapterDType, linears: linears)
             guard insertLocked(entry) else { return nil }
             return pinLocked(entry)
         }

@@ -16,25 +16,47 @@ final class RowPlan: @unchecked Sendable {
 /// variant to that adapter's own rows only (segmented, as Punica's SGMV), so sequences for different adapters — and
 /// for the base model — share one base GEMM per projection.
 ///
-/// LoRA and rsLoRA segments (``LowRankUpdate``) of a projection run together in one ``SegmentedLoRA`` pass; other
-/// variants (DoRA, …) run their own forward on their rows. Used by the engine thread only.
+/// LoRA and rsLoRA segments (``LowRankUpdate``) of a projection run together in one ``SegmentedLoRA`` pass — in a
+/// decode step on fp32 weights fused with the base product (``fusedForward(_:base:)``); other variants (DoRA, …) run
+/// their own forward on their rows. Used by the engine thread only.
 final class AdapterRouter: LinearAdapter, @unchecked Sendable {
     let plan: RowPlan
     private let lowRank = SegmentedLoRA()
+    /// Each projection's position in the registry's list (``AdapterRegistry/Entry/lowRank`` is indexed by it).
+    private let index: [ObjectIdentifier: Int]
 
-    init(plan: RowPlan) { self.plan = plan }
+    init(plan: RowPlan, linears: [Linear]) {
+        self.plan = plan
+        index = Dictionary(uniqueKeysWithValues: linears.enumerated().map { (ObjectIdentifier($1), $0) })
+    }
+
+    func fusedForward(_ x: Tensor, base: Linear) -> Tensor? {
+        guard !plan.segments.isEmpty, case .float32(let weight) = base.storage,
+              x.count <= base.inFeatures * SegmentedLoRA.fusedRows, let p = index[ObjectIdentifier(base)]
+        else { return nil }
+        lowRank.removeAll()
+        for segment in plan.segments {
+            if let weights = segment.adapter.lowRank[p] {
+                lowRank.append(rows: segment.rows, weights)
+            } else if segment.adapter.variants[p] != nil {
+                return nil  // another variant on these rows: the two-pass path
+            }
+        }
+        let y = lowRank.project(x: x.reshaped([-1, base.inFeatures]), weight: weight, bias: base.bias)
+        return y.reshaped(Array(x.shape.dropLast()) + [base.outFeatures])
+    }
 
     func forward(_ x: Tensor, baseOutput: Tensor, base: Linear) -> Tensor {
-        guard !plan.segments.isEmpty else { return baseOutput }
+        guard !plan.segments.isEmpty, let p = index[ObjectIdentifier(base)] else { return baseOutput }
         let (inF, outF) = (base.inFeatures, base.outFeatures)
         let x2 = x.reshaped([-1, inF]), y2 = baseOutput.reshaped([-1, outF])
         lowRank.removeAll()
         for segment in plan.segments {
-            if let weights = segment.adapter.lowRank[base.name] {
+            if let weights = segment.adapter.lowRank[p] {
                 lowRank.append(rows: segment.rows, weights)
                 continue
             }
-            guard let variant = segment.adapter.variants[base.name] else { continue }
+            guard let variant = segment.adapter.variants[p] else { continue }
             let adapted = variant.forward(x2.rows(segment.rows), baseOutput: y2.rows(segment.rows), base: base)
             // Write the adapted rows back in place: `baseOutput` is the projection's fresh result.
             adapted.withUnsafeBufferPointer { src in

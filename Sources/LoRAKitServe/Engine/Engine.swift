@@ -48,7 +48,7 @@ public final class Engine: @unchecked Sendable {
         self.configuration = configuration
         cache = model.makePagedCache(budgetBytes: configuration.kvCacheBytes, blockSize: configuration.blockSize)
         contextLimit = c.maxPositionEmbeddings
-        router = AdapterRouter(plan: plan)
+        router = AdapterRouter(plan: plan, linears: registry.linears)
         for linear in model.linears where linear !== model.lmHead { linear.adapters.append(router) }
         stats.totalBlocks = cache.blockCount
         stats.freeBlocks = cache.blockCount
