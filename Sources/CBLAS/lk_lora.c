@@ -97,13 +97,15 @@ LK_AVX512 __m512 load_weights(const void *w, long i, __mmask16 m, const int BF) 
 }
 
 // Adapters' weights are many short streams (a few KiB to a few hundred KiB per projection) that the hardware
-// prefetcher barely ramps up on: prefetch this many elements ahead, one cache line per 16 elements.
-#define LK_LORA_PREFETCH 512
+// prefetcher barely ramps up on: prefetch this many elements ahead into L2 (prefetcht1), one cache line per 16 elements.
+// Measured on the serving benchmark's layer shapes (8 adapters, 2 threads): 2048 elements into L2 cut the adapters'
+// extra time per step by a quarter against 512 into L1, as for the skinny GEMM's weight stream.
+#define LK_LORA_PREFETCH 2048
 LK_AVX512 void prefetch_weights(const void *w, long i, const int BF) {
     if (BF) {
-        if ((i & 31) == 0) __builtin_prefetch((const uint16_t *)w + i + LK_LORA_PREFETCH);
+        if ((i & 31) == 0) __builtin_prefetch((const uint16_t *)w + i + LK_LORA_PREFETCH, 0, 2);
     } else {
-        __builtin_prefetch((const float *)w + i + LK_LORA_PREFETCH);
+        __builtin_prefetch((const float *)w + i + LK_LORA_PREFETCH, 0, 2);
     }
 }
 

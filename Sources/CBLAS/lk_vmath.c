@@ -133,8 +133,9 @@ typedef float v4 __attribute__((vector_size(16)));
 #ifndef LK_SKINNY_PREFETCH
 #define LK_SKINNY_PREFETCH 2048
 #endif
-// Output rows ahead to prefetch in each adapter's B (a few dozen bytes per output row: the prefetcher ignores it).
-#define LK_LORA_ROW_PREFETCH 8
+// Output rows ahead to prefetch (into L2) in each adapter's B: a few dozen bytes per output row, eight short streams
+// beside the weight's, which the hardware prefetcher does not follow (32 measured better than 8).
+#define LK_LORA_ROW_PREFETCH 32
 
 // bfloat16 bits → 16 floats (exact: a bf16 is the upper half of its float).
 typedef uint16_t u16x16u __attribute__((vector_size(32), aligned(2)));
@@ -170,12 +171,12 @@ static inline __attribute__((always_inline)) void skinny_rows(const float *restr
                 long rank = r->rank, at = (n0 + i) * rank, c = 0;
                 if (r->bf16) {
                     const uint16_t *b = (const uint16_t *)r->b + at;
-                    __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank);
+                    __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank, 0, 2);
                     for (; c + 16 <= rank; c += 16) acc[j] += widen16(b + c) * load16(r->t + c);
                     for (; c < rank; c++) tail[j] += bf16_widen(b[c]) * r->t[c];
                 } else {
                     const float *b = (const float *)r->b + at;
-                    __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank);
+                    __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank, 0, 2);
                     for (; c + 16 <= rank; c += 16) acc[j] += load16(b + c) * load16(r->t + c);
                     for (; c < rank; c++) tail[j] += b[c] * r->t[c];
                 }

@@ -22,8 +22,9 @@ public final class SegmentedLoRA {
 
     /// One adapter's factors for one projection, in the kernels' layouts: `A [rank, in]` and `B [out, rank]` (in fp32
     /// shared with the adapter, not copied; the fused decode path reads B's rows) and `Bᵀ` in 16-column panels (packed
-    /// once here, for the two-pass path). Immutable: later changes to the adapter's tensors are not seen.
-    public struct Weights: @unchecked Sendable {
+    /// once here, for the two-pass path). Immutable: later changes to the adapter's tensors are not seen. A class: the
+    /// router hands eight of these to the kernel per projection, and a copy is then one retain, not one per tensor.
+    public final class Weights: @unchecked Sendable {
         public let rank: Int
         public let inFeatures: Int
         public let outFeatures: Int
@@ -72,7 +73,7 @@ public final class SegmentedLoRA {
         }
 
         /// From ``LowRankUpdate``-style factors `(A, B, scale)`.
-        public init(_ factors: (a: Tensor, b: Tensor, scale: Float), precision: Precision = .float32) {
+        public convenience init(_ factors: (a: Tensor, b: Tensor, scale: Float), precision: Precision = .float32) {
             self.init(a: factors.a, b: factors.b, scale: factors.scale, precision: precision)
         }
     }
