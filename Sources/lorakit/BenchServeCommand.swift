@@ -11,7 +11,9 @@ struct ServeBench: AsyncParsableCommand {
         discussion: """
             Adapters: the first N subfolders of --adapter-dir, or else N random LoRA adapters (rank --rank on every \
             linear layer, as PEFT's all-linear). Each stream prefills a short prompt and decodes --new-tokens greedy \
-            tokens (no stop); aggregate decode tokens/s = all decoded tokens / wall time of the decode phase.
+            tokens (no stop); aggregate decode tokens/s = all decoded tokens / wall time of the decode phase. The three \
+            scenarios run one after another --rounds times, interleaved, and each reports its median round, so a \
+            slow spell of a noisy machine does not land on one scenario only.
             """)
 
     @Option(name: .long, help: "A pulled model's name (e.g. smollm2-135m) or a path to a .gguf file or a Hugging Face directory.")
@@ -21,6 +23,7 @@ struct ServeBench: AsyncParsableCommand {
     @Option(name: .long, help: "Concurrent streams in the batched scenarios.") var streams: Int = 8
     @Option(name: .customLong("new-tokens"), help: "Tokens each stream decodes.") var newTokens: Int = 64
     @Option(name: .long, help: "Rank of the random adapters.") var rank: Int = 16
+    @Option(name: .long, help: "Rounds of the three scenarios (interleaved; each reports its median).") var rounds: Int = 3
     @Flag(name: .long, help: "Print one JSON line.") var json = false
     @Option(name: .customLong("adapter-dtype"),
             help: "LoRA/rsLoRA weights while serving: fp32 (exact, default) or bf16 (half the bytes per decode step; outputs within bf16 rounding).")
@@ -30,8 +33,11 @@ struct ServeBench: AsyncParsableCommand {
     struct Scenario: Encodable {
         let streams: Int
         let adapters: Int
+        /// The median round's.
         let decode_tokens_per_s: Double
         let seconds: Double
+        /// Every round's decode tokens/s, in order.
+        var rounds: [Double] = []
     }
 
     struct Report: Encodable {
@@ -48,8 +54,8 @@ struct ServeBench: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard streams >= 1, newTokens >= 2, rank >= 1 else {
-            throw ValidationError("--streams and --rank must be ≥ 1 and --new-tokens ≥ 2")
+        guard streams >= 1, newTokens >= 2, rank >= 1, rounds >= 1 else {
+            throw ValidationError("--streams, --rank and --rounds must be ≥ 1 and --new-tokens ≥ 2")
         }
     }
 
@@ -77,11 +83,14 @@ struct ServeBench: AsyncParsableCommand {
         let prompt = lm.encode("Write a long story about a lighthouse keeper and the sea.")
         // Warm-up.
         _ = try await measure(engine, adapters: [nil], prompt: prompt, tokens: 4)
-        let single = try await measure(engine, adapters: [nil], prompt: prompt, tokens: newTokens)
-        let base = try await measure(engine, adapters: Array(repeating: nil, count: streams), prompt: prompt,
-                                     tokens: newTokens)
-        let mixed = try await measure(engine, adapters: names, prompt: prompt, tokens: newTokens)
+        var measured: [[Scenario]] = [[], [], []]
+        for _ in 0..<rounds {
+            for (i, adapters) in [[nil], Array(repeating: nil, count: streams), names.map { Optional($0) }].enumerated() {
+                measured[i].append(try await measure(engine, adapters: adapters, prompt: prompt, tokens: newTokens))
+            }
+        }
         await engine.shutdown()
+        let (single, base, mixed) = (median(measured[0]), median(measured[1]), median(measured[2]))
         let report = Report(single: single, base_batched: base, mixed_adapters: mixed,
                             mixed_over_base: round(mixed.decode_tokens_per_s / base.decode_tokens_per_s, 3),
                             mixed_over_single: round(mixed.decode_tokens_per_s / single.decode_tokens_per_s, 2),
@@ -95,11 +104,20 @@ struct ServeBench: AsyncParsableCommand {
         } else {
             for (label, s) in [("1 stream, base", single), ("\(streams) streams, base", base),
                                ("\(streams) streams, \(streams) adapters", mixed)] {
-                writeOut(String(format: "%-28@ %8.1f decode tokens/s\n", label as NSString, s.decode_tokens_per_s))
+                let rounds = s.rounds.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+                writeOut(String(format: "%-28@ %8.1f decode tokens/s (median of %@)\n", label as NSString,
+                                s.decode_tokens_per_s, rounds as NSString))
             }
             writeOut(String(format: "mixed / base %.3f, mixed / single %.2f (threads %d)\n", report.mixed_over_base,
                             report.mixed_over_single, report.threads))
         }
+    }
+
+    /// The round with the median decode speed (the lower middle one of an even count), with every round's speed.
+    private func median(_ runs: [Scenario]) -> Scenario {
+        var middle = runs.sorted { $0.decode_tokens_per_s < $1.decode_tokens_per_s }[(runs.count - 1) / 2]
+        middle.rounds = runs.map(\.decode_tokens_per_s)
+        return middle
     }
 
     private func round(_ x: Double, _ digits: Int) -> Double {
