@@ -39,3 +39,35 @@ import Testing
         #expect(before.scalars.allSatisfy { $0 == 0 })  // copy-on-write kept the old value intact
     }
 }
+
+/// ``linearWithLowRank(_:weight:bias:loraInput:a:b:scale:)`` against the chain it replaces — `linear(x, W) +
+/// linear(linear(u, A) · s, B)` — in value and in every gradient, for fp32 and bf16 base weights (the same bf16 GEMM
+/// runs in both, so they agree to fp32 rounding).
+@Suite struct LinearWithLowRankTests {
+    @Test(arguments: [(1, false), (6, true), (40, false), (40, true)])
+    func matchesTheUnfusedChain(rows: Int, bf16: Bool) {
+        let (inF, outF, r) = (96, 80, 8)
+        let w = randn([outF, inF], seed: 1, std: 0.2)
+        let weight: ProjectionWeight = bf16 ? .bfloat16(BF16Matrix(w)) : .float32(w)
+        let x0 = randn([rows, inF], seed: 2), a0 = randn([r, inF], seed: 3, std: 0.3)
+        let b0 = randn([outF, r], seed: 4, std: 0.3), seed = randn([rows, outF], seed: 5)
+        func run(fused: Bool) -> (y: Tensor, dx: Tensor, da: Tensor, db: Tensor) {
+            let (x, a, b) = (x0.requiringGrad(name: "x"), a0.requiringGrad(name: "a"), b0.requiringGrad(name: "b"))
+            func base() -> Tensor {
+                switch weight {
+                case .float32(let w): return linear(x, weight: w)
+                case .bfloat16(let m): return linear(x, weight: m)
+                }
+            }
+            let y = fused ? linearWithLowRank(x, weight: weight, bias: nil, loraInput: x, a: a, b: b, scale: 2)
+                : base() + linear(linear(x, weight: a).scaled(by: 2), weight: b)
+            y.backward(seed: seed)
+            return (y, x.grad!, a.grad!, b.grad!)
+        }
+        let (fused, chain) = (run(fused: true), run(fused: false))
+        expectClose(fused.y, chain.y, atol: 1e-4)
+        expectClose(fused.dx, chain.dx, atol: 1e-4)
+        expectClose(fused.da, chain.da, atol: 1e-4)
+        expectClose(fused.db, chain.db, atol: 1e-4)
+    }
+}

@@ -132,6 +132,22 @@ import Testing
         #expect(abs(fused.scalar - plain.scalar) < 1e-6)
     }
 
+    /// The fused LoRA projection: x, A and B; and, with a separate (dropout) input, that input too. The weight and
+    /// bias are frozen. Rows 3 (the skinny decode kernels) and 12 (the GEMMs).
+    @Test(arguments: [3, 12])
+    func linearWithLowRank(rows: Int) {
+        let (x, w, bias) = (randn([rows, 7], seed: 45), randn([5, 7], seed: 46, std: 0.5), randn([5], seed: 47))
+        let (a, b, u) = (randn([3, 7], seed: 48, std: 0.5), randn([5, 3], seed: 49, std: 0.5), randn([rows, 7], seed: 50))
+        gradCheck([x, a, b]) {
+            LoRAKitCore.linearWithLowRank($0[0], weight: .float32(w), bias: bias, loraInput: $0[0], a: $0[1], b: $0[2],
+                                          scale: 1.5)
+        }
+        gradCheck([x, u, a, b]) {
+            LoRAKitCore.linearWithLowRank($0[0], weight: .float32(w), bias: nil, loraInput: $0[1], a: $0[2], b: $0[3],
+                                          scale: 0.5)
+        }
+    }
+
     @Test func crossEntropyOnLogits() {
         gradCheck([randn([4, 9], seed: 39)]) { crossEntropy(logits: $0[0], targets: [8, 0, -100, 4]) }
     }

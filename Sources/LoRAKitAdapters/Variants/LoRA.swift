@@ -38,8 +38,20 @@ public final class LoRA: AdapterVariant, @unchecked Sendable {
 
     public func forward(_ x: Tensor, baseOutput: Tensor, base: Linear) -> Tensor {
         guard weight != 0 else { return baseOutput }
-        let input = dropout > 0 && GradMode.isEnabled ? LoRAKitCore.dropout(x, probability: dropout, seed: dropoutSeed) : x
-        return baseOutput + factors.delta(input, scale: Float(target.scaling) * weight)
+        return baseOutput + factors.delta(input(x), scale: Float(target.scaling) * weight)
+    }
+
+    /// The base product and this LoRA as one node (``linearWithLowRank(_:weight:bias:loraInput:a:b:scale:)``) when
+    /// the base weight and bias are frozen: LoRA training's usual case, and generation with an unmerged adapter.
+    public func fusedForward(_ x: Tensor, base: Linear) -> Tensor? {
+        guard weight != 0, let frozen = base.frozenWeight, base.bias?.requiresGrad != true else { return nil }
+        return linearWithLowRank(x, weight: frozen, bias: base.bias, loraInput: input(x), a: factors.a, b: factors.b,
+                                 scale: Float(target.scaling) * weight)
+    }
+
+    /// What A sees: `x`, after dropout while training.
+    private func input(_ x: Tensor) -> Tensor {
+        dropout > 0 && GradMode.isEnabled ? LoRAKitCore.dropout(x, probability: dropout, seed: dropoutSeed) : x
     }
 
     public func merged(into baseWeight: Tensor) -> Tensor {

@@ -28,59 +28,7 @@ public func linearCrossEntropy(hidden: Tensor, weight: BF16Matrix, targets: [Int
     linearCrossEntropy(hidden: hidden, head: .bfloat16(weight), targets: targets, chunkSize: chunkSize)
 }
 
-/// The vocabulary head of ``linearCrossEntropy``, in the weight's own storage.
-private enum HeadWeight {
-    case float32(Tensor)
-    case bfloat16(BF16Matrix)
-
-    var shape: [Int] {
-        switch self {
-        case .float32(let w): return w.shape
-        case .bfloat16(let w): return w.shape
-        }
-    }
-
-    var recordedInputs: [Tensor] {
-        if case .float32(let w) = self { return [w] }
-        return []
-    }
-
-    /// The weight when it requires grad.
-    var trainable: Tensor? {
-        if case .float32(let w) = self, w.requiresGrad { return w }
-        return nil
-    }
-
-    /// `out[rows, count] = hidden · W[from..<from+count]ᵀ`.
-    func logits(_ hidden: UnsafePointer<Float>, rows n: Int, from c0: Int, count c: Int,
-                into out: UnsafeMutablePointer<Float>) {
-        let h = shape[1]
-        switch self {
-        case .float32(let w):
-            Kernels.gemm(transA: false, transB: true, m: n, n: c, k: h, a: hidden, lda: h, b: w.base + c0 * h, ldb: h,
-                         c: out, ldc: c)
-        case .bfloat16(let w):
-            Kernels.gemmBF16(transB: true, m: n, n: c, k: h, a: hidden, lda: h, b: w.bits + c0 * h, ldb: h, c: out,
-                             ldc: c)
-        }
-    }
-
-    /// `dHidden += dL[rows, count] · W[from..<from+count]`.
-    func addInputGradient(_ dl: UnsafePointer<Float>, rows n: Int, from c0: Int, count c: Int,
-                          into dh: UnsafeMutablePointer<Float>) {
-        let h = shape[1]
-        switch self {
-        case .float32(let w):
-            Kernels.gemm(transA: false, transB: false, m: n, n: h, k: c, a: dl, lda: c, b: w.base + c0 * h, ldb: h,
-                         beta: 1, c: dh, ldc: h)
-        case .bfloat16(let w):
-            Kernels.gemmBF16(transB: false, m: n, n: h, k: c, a: dl, lda: c, b: w.bits + c0 * h, ldb: h, beta: 1,
-                             c: dh, ldc: h)
-        }
-    }
-}
-
-private func linearCrossEntropy(hidden: Tensor, head weight: HeadWeight, targets: [Int32], chunkSize: Int) -> Tensor {
+private func linearCrossEntropy(hidden: Tensor, head weight: ProjectionWeight, targets: [Int32], chunkSize: Int) -> Tensor {
     precondition(hidden.rank == 2 && hidden.shape[1] == weight.shape[1],
                  "linearCrossEntropy expects hidden [rows, h] and weight [vocab, h]; got \(hidden.shape), \(weight.shape)")
     let (n, h, vocab) = (hidden.shape[0], hidden.shape[1], weight.shape[0])
@@ -168,7 +116,7 @@ private let fusedLogitsBudget = 1 << 23
 /// Training's head (`hidden` records gradients, the head is frozen): the gradient is made during the forward pass,
 /// block of rows by block of rows over the whole vocabulary (Liger's fused linear cross-entropy), so each logit is
 /// computed once instead of again in backward; backward scales the kept `dHidden` by the upstream gradient.
-private func fusedLinearCrossEntropy(hidden: Tensor, head: HeadWeight, targets: [Int32], valid: Int) -> Tensor {
+private func fusedLinearCrossEntropy(hidden: Tensor, head: ProjectionWeight, targets: [Int32], valid: Int) -> Tensor {
     let (n, h, vocab) = (hidden.shape[0], hidden.shape[1], head.shape[0])
     let blocks = Swift.max(1, (n * vocab + fusedLogitsBudget - 1) / fusedLogitsBudget)
     let rowsPerBlock = (n + blocks - 1) / blocks

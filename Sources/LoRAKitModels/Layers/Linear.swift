@@ -54,6 +54,15 @@ public final class Linear: @unchecked Sendable {
         self.bias = bias
     }
 
+    /// The weight for ops that run its products themselves (``LoRAKitCore/linearWithLowRank(_:weight:bias:loraInput:a:b:scale:)``),
+    /// or `nil` while it trains.
+    public var frozenWeight: ProjectionWeight? {
+        switch storage {
+        case .float32(let w): return w.requiresGrad ? nil : .float32(w)
+        case .bfloat16(let m): return .bfloat16(m)
+        }
+    }
+
     public var inFeatures: Int { storage.shape[1] }
     public var outFeatures: Int { storage.shape[0] }
 
