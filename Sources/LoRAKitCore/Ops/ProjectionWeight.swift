@@ -1,7 +1,9 @@
-/// A projection's `[out, in]` weight in its own storage, for ops that run its two products themselves (the fused
-/// cross-entropy head, the fused LoRA projection): `Float` (possibly trainable) or frozen bf16.
-public enum ProjectionWeight {
+/// A projection's `[out, in]` weight in its own storage (a model's `Linear` keeps one), for ops that run its two
+/// products themselves (the fused cross-entropy head, the fused LoRA projection).
+public enum ProjectionWeight: @unchecked Sendable {
+    /// `Float`; may require grad (training full weights).
     case float32(Tensor)
+    /// Frozen bfloat16; gradients flow to the input only.
     case bfloat16(BF16Matrix)
 
     /// `[out, in]`.

@@ -57,10 +57,8 @@ public final class Linear: @unchecked Sendable {
     /// The weight for ops that run its products themselves (``LoRAKitCore/linearWithLowRank(_:weight:bias:loraInput:a:b:scale:)``),
     /// or `nil` while it trains.
     public var frozenWeight: ProjectionWeight? {
-        switch storage {
-        case .float32(let w): return w.requiresGrad ? nil : .float32(w)
-        case .bfloat16(let m): return .bfloat16(m)
-        }
+        if case .float32(let w) = storage, w.requiresGrad { return nil }
+        return storage
     }
 
     public var inFeatures: Int { storage.shape[1] }

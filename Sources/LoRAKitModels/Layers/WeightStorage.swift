@@ -18,22 +18,12 @@ public enum WeightDType: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// How a ``Linear`` stores its `[outFeatures, inFeatures]` weight; each case has its own kernels. Quantized formats
-/// (Q8_0, …) become further cases with their own `linear` kernel.
-public enum WeightStorage: @unchecked Sendable {
-    /// `Float` tensor; may require grad (training full weights).
-    case float32(Tensor)
-    /// Frozen bfloat16 matrix; gradients flow to the input only.
-    case bfloat16(BF16Matrix)
+/// How a ``Linear`` stores its `[outFeatures, inFeatures]` weight: LoRAKitCore's ``ProjectionWeight`` — `Float` (may
+/// require grad, when full weights train) or frozen bfloat16 (gradients flow to the input only); each case has its
+/// own kernels. Quantized formats (Q8_0, …) become further cases with their own `linear` kernel.
+public typealias WeightStorage = ProjectionWeight
 
-    /// `[outFeatures, inFeatures]`.
-    public var shape: [Int] {
-        switch self {
-        case .float32(let t): return t.shape
-        case .bfloat16(let m): return m.shape
-        }
-    }
-
+extension ProjectionWeight {
     public var dtype: WeightDType {
         switch self {
         case .float32: return .float32
