@@ -46,11 +46,13 @@ extension Kernels {
         parallelFor(m, grain: Swift.max(1, (1 << 15) / Swift.max(k, 1))) { r in
             lk_f32_to_bf16_rows(a, lda, abf, lda2, r.lowerBound, r.upperBound, k)
         }
-        // Blocks: whole 256-column slices when there are enough of them, else rows are split as well.
+        // Blocks: whole 256-column slices when there are enough of them, else rows are split as well — into one part
+        // per thread: every part packs its own copy of B's panels, and two parts per thread (for balance) packed B
+        // twice as often for 7% less training throughput (dX = dY · W with 576 columns packs W four times).
         let threads = ComputeThreads.count
         let columnBlock = 256, nBlocks = (n + columnBlock - 1) / columnBlock
         let mr = Int(LK_BF16_MR)
-        let mParts = nBlocks >= 2 * threads || threads == 1 ? 1 : Swift.min(threads * 2, (m + mr - 1) / mr)
+        let mParts = nBlocks >= 2 * threads || threads == 1 ? 1 : Swift.min(threads, (m + mr - 1) / mr)
         let rowsPerPart = ((m + mParts - 1) / mParts + mr - 1) / mr * mr
         let tasks = nBlocks * mParts
         let workCount = lk_bf16_gemm_workspace(k)
