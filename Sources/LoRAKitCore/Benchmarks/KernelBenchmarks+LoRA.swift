@@ -5,20 +5,10 @@ extension KernelBenchmarks {
     /// interleaved with fp32.
     static func segmentedLoRA(threads t: Int, adapters: Int = 8, rank: Int = 16,
                               layers: Int = 30) -> [KernelMeasurement] {
-        let intermediate = 1536, kv = 192
-        let projections = [(hidden, hidden), (hidden, kv), (hidden, kv), (hidden, hidden), (hidden, intermediate),
-                           (hidden, intermediate), (intermediate, hidden)]  // (in, out): q k v o gate up down
-        let factors = (0..<layers).map { layer in
-            projections.enumerated().map { p, shape in
-                (0..<adapters).map { i in
-                    let seed = UInt64(((layer * 7 + p) * adapters + i) * 2 + 100)
-                    return (a: Tensor.randomNormal([rank, shape.0], std: 0.05, seed: seed),
-                            b: Tensor.randomNormal([shape.1, rank], std: 0.05, seed: seed + 1), scale: Float(1))
-                }
-            }
-        }
+        let factors = loraFactors(adapters: adapters, rank: rank, layers: layers)
         let fp32 = factors.map { $0.map { $0.map { SegmentedLoRA.Weights($0) } } }
         let bf16 = factors.map { $0.map { $0.map { SegmentedLoRA.Weights($0, precision: .bfloat16) } } }
+        let projections = servingProjections
         let xs = projections.map { Tensor.randomNormal([adapters, $0.0], seed: 40) }
         let ys = projections.map { Tensor.zeros([adapters, $0.1]) }
         let lora = SegmentedLoRA()
@@ -57,5 +47,57 @@ extension KernelBenchmarks {
                               value: 2 * elements / half / 1e9, milliseconds: half * 1e3,
                               reference: "fp32 weights, time", ratio: full / half),
         ]
+    }
+
+    /// The serving decode step's projections of a SmolLM2-135M layer, `(in, out)`: q k v o gate up down.
+    static let servingProjections: [(Int, Int)] = [(576, 576), (576, 192), (576, 192), (576, 576), (576, 1536),
+                                                   (576, 1536), (1536, 576)]
+
+    /// Random LoRA factors `[layer][projection][adapter]` for ``servingProjections``.
+    static func loraFactors(adapters: Int, rank: Int, layers: Int) -> [[[(a: Tensor, b: Tensor, scale: Float)]]] {
+        (0..<layers).map { layer in
+            servingProjections.enumerated().map { p, shape in
+                (0..<adapters).map { i in
+                    let seed = UInt64(((layer * 7 + p) * adapters + i) * 2 + 100)
+                    return (a: Tensor.randomNormal([rank, shape.0], std: 0.05, seed: seed),
+                            b: Tensor.randomNormal([shape.1, rank], std: 0.05, seed: seed + 1), scale: Float(1))
+                }
+            }
+        }
+    }
+
+    /// The serving decode step's projections, base weights included: `adapters` rows, one adapter each (bf16
+    /// factors), through ``SegmentedLoRA/project(x:weight:bias:)`` — the base product with the adapters fused in —
+    /// timed interleaved with the same rows through the base weights alone. The time ratio is the kernel-level bound
+    /// on `bench serve`'s mixed/base ratio (the weights stream from memory: every layer has its own).
+    static func fusedLoRA(threads t: Int, adapters: Int = 8, rank: Int = 16, layers: Int = 30) -> [KernelMeasurement] {
+        let weights = (0..<layers).map { layer in
+            servingProjections.enumerated().map { p, shape in
+                Tensor.randomNormal([shape.1, shape.0], std: 0.05, seed: UInt64(9000 + layer * 7 + p))
+            }
+        }
+        let factors = loraFactors(adapters: adapters, rank: rank, layers: layers).map {
+            $0.map { $0.map { SegmentedLoRA.Weights($0, precision: .bfloat16) } }
+        }
+        let xs = servingProjections.map { Tensor.randomNormal([adapters, $0.0], seed: 41) }
+        let lora = SegmentedLoRA()
+        let (fused, base) = BenchmarkTimer.bestInterleaved(rounds: 5, {
+            for (layer, segments) in zip(weights, factors) {
+                for p in servingProjections.indices {
+                    lora.removeAll()
+                    for (i, w) in segments[p].enumerated() { lora.append(rows: i..<(i + 1), w) }
+                    _ = lora.project(x: xs[p], weight: layer[p], bias: nil)
+                }
+            }
+        }, {
+            for layer in weights { for p in servingProjections.indices { _ = linear(xs[p], weight: layer[p]) } }
+        })
+        let baseBytes = 4 * Double(weights.joined().reduce(0) { $0 + $1.count })
+        let adapterElements: Int = factors.joined().joined().reduce(0) { $0 + $1.rank * ($1.inFeatures + $1.outFeatures) }
+        let adapterBytes = 2 * Double(adapterElements)
+        return [KernelMeasurement(kernel: "fused decode projections (\(adapters) rows, \(adapters) bf16 adapters)",
+                                  shape: "\(layers) layers × 7 projections, rank \(rank)", threads: t, unit: "GB/s",
+                                  value: (baseBytes + adapterBytes) / fused / 1e9, milliseconds: fused * 1e3,
+                                  reference: "base weights alone, time", ratio: base / fused)]
     }
 }

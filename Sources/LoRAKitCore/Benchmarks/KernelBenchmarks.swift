@@ -110,7 +110,7 @@ public enum KernelBenchmarks {
             for m in bf16Decode(threads: threads) { add(m) }
         }
         // 7. Serving many adapters: the segmented LoRA kernel.
-        if groups.contains(.lora) { for m in segmentedLoRA(threads: threads) { add(m) } }
+        if groups.contains(.lora) { for m in segmentedLoRA(threads: threads) + fusedLoRA(threads: threads) { add(m) } }
         return KernelBenchmarkReport(blas: .current, threads: threads, measurements: out)
     }
 
