@@ -160,4 +160,20 @@ import Testing
         let y = linear(x, weight: w)
         #expect(!y.requiresGrad, "a frozen weight and a frozen input record nothing")
     }
+
+    /// The bf16 GEMM's blocks of C cover every element once, and whole column slices are shared out whole: with 576
+    /// columns on two threads, two 256-column blocks over all rows and the last 64 columns split by rows.
+    @Test(arguments: [(1024, 576, 2), (1024, 192, 2), (1024, 1536, 2), (7, 300, 2), (1024, 576, 1), (100, 1000, 3),
+                      (1, 5, 4)])
+    func blocksCoverTheOutputOnce(shape: (Int, Int, Int)) {
+        let (m, n, threads) = shape
+        let tasks = Kernels.bf16Tasks(m: m, n: n, threads: threads)
+        var covered = [Int](repeating: 0, count: m * n)
+        for (rows, columns) in tasks { for i in rows { for j in columns { covered[i * n + j] += 1 } } }
+        #expect(covered.allSatisfy { $0 == 1 })
+        if (m, n, threads) == (1024, 576, 2) {
+            #expect(tasks.map(\.columns) == [0..<256, 256..<512, 512..<576, 512..<576])
+            #expect(tasks.map(\.rows) == [0..<1024, 0..<1024, 0..<516, 516..<1024])
+        }
+    }
 }

@@ -46,30 +46,38 @@ extension Kernels {
         parallelFor(m, grain: Swift.max(1, (1 << 15) / Swift.max(k, 1))) { r in
             lk_f32_to_bf16_rows(a, lda, abf, lda2, r.lowerBound, r.upperBound, k)
         }
-        // Blocks: whole 256-column slices when there are enough of them, else rows are split as well — into one part
-        // per thread: every part packs its own copy of B's panels, and two parts per thread (for balance) packed B
-        // twice as often for 7% less training throughput (dX = dY · W with 576 columns packs W four times).
-        let threads = ComputeThreads.count
-        let columnBlock = 256, nBlocks = (n + columnBlock - 1) / columnBlock
-        let mr = Int(LK_BF16_MR)
-        let mParts = nBlocks >= 2 * threads || threads == 1 ? 1 : Swift.min(threads, (m + mr - 1) / mr)
-        let rowsPerPart = ((m + mParts - 1) / mParts + mr - 1) / mr * mr
-        let tasks = nBlocks * mParts
+        let tasks = bf16Tasks(m: m, n: n, threads: ComputeThreads.count)
         let workCount = lk_bf16_gemm_workspace(k)
         let abfConst = UnsafePointer(abf)
-        parallelFor(tasks, grain: 1) { range in
+        parallelFor(tasks.count, grain: 1) { range in
             let work = UnsafeMutableRawPointer.allocate(byteCount: workCount * 4, alignment: 64)
                 .bindMemory(to: UInt32.self, capacity: workCount)
             defer { work.deallocate() }
-            for task in range {
-                let (part, block) = task.quotientAndRemainder(dividingBy: nBlocks)
-                let m0 = part * rowsPerPart, m1 = Swift.min(m, m0 + rowsPerPart)
-                let n0 = block * columnBlock, n1 = Swift.min(n, n0 + columnBlock)
-                if m0 >= m1 { continue }
-                lk_bf16_gemm_block(transB ? 1 : 0, m0, m1, n0, n1, k, alpha, abfConst, lda2, b, ldb, beta, c, ldc,
-                                   work)
+            for (rows, columns) in tasks[range] {
+                lk_bf16_gemm_block(transB ? 1 : 0, rows.lowerBound, rows.upperBound, columns.lowerBound,
+                                   columns.upperBound, k, alpha, abfConst, lda2, b, ldb, beta, c, ldc, work)
             }
         }
+    }
+
+    /// Blocks of C for ``packedGEMMBF16``, largest first: whole 256-column slices over all rows — each packs its slice of
+    /// B once — in a multiple of `threads`, then the columns left over split by rows into one part per thread (each
+    /// part packs those columns again, so only what cannot be shared out whole is). With 576 columns on two threads
+    /// that is two 256-column blocks and the last 64 columns in two halves; splitting all rows in two instead packed
+    /// every weight once per thread (and in four, for balance, four times: 7% of a training step).
+    static func bf16Tasks(m: Int, n: Int, threads: Int) -> [(rows: Range<Int>, columns: Range<Int>)] {
+        let columnBlock = 256, mr = Int(LK_BF16_MR)
+        let whole = threads == 1 ? (n + columnBlock - 1) / columnBlock : n / columnBlock / threads * threads
+        var tasks = (0..<whole).map { (0..<m, ($0 * columnBlock)..<Swift.min(n, ($0 + 1) * columnBlock)) }
+        let rest = Swift.min(n, whole * columnBlock)..<n
+        if !rest.isEmpty {
+            let parts = Swift.min(threads, (m + mr - 1) / mr)
+            let rowsPerPart = ((m + parts - 1) / parts + mr - 1) / mr * mr
+            for part in 0..<parts where part * rowsPerPart < m {
+                tasks.append((part * rowsPerPart..<Swift.min(m, (part + 1) * rowsPerPart), rest))
+            }
+        }
+        return tasks
     }
 
     /// The portable path: widen slices of B to fp32 and call ``gemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
