@@ -70,4 +70,17 @@ import Testing
         expectClose(fused.da, chain.da, atol: 1e-4)
         expectClose(fused.db, chain.db, atol: 1e-4)
     }
+
+    /// Unrecorded decode rows on an fp32 weight take the fused kernel (`lk_lora_fused`): the same values as the chain.
+    @Test(arguments: [1, 3, 8])
+    func decodeRowsMatchTheChain(rows: Int) {
+        let (inF, outF, r) = (96, 80, 20)
+        let (w, bias) = (randn([outF, inF], seed: 11, std: 0.2), randn([outF], seed: 12))
+        let (x, a, b) = (randn([rows, inF], seed: 13), randn([r, inF], seed: 14, std: 0.3), randn([outF, r], seed: 15))
+        let (fused, chain) = withNoGrad {
+            (linearWithLowRank(x, weight: .float32(w), bias: bias, loraInput: x, a: a, b: b, scale: 0.75),
+             linear(x, weight: w, bias: bias) + linear(linear(x, weight: a).scaled(by: 0.75), weight: b))
+        }
+        expectClose(fused, chain, atol: 1e-4)
+    }
 }

@@ -1,3 +1,5 @@
+import CBLAS
+
 /// `x · Wᵀ + bias + scale · (u · Aᵀ) · Bᵀ` — a frozen projection with one LoRA on it, `u` being `x` or `x` after
 /// dropout — as one autograd node.
 ///
@@ -10,6 +12,10 @@
 /// Backward: `dt = dY · B`, `dB = dYᵀ · t` with `t = scale · u · Aᵀ` (kept from forward), `dA = scale · dtᵀ · u`,
 /// `dX = dY · W (+ scale · dt · A when u is x)`, `dU = scale · dt · A` otherwise; gradients only for inputs that
 /// record them. The weight and bias are frozen (LoRA training); the caller checks it.
+///
+/// Unrecorded decode rows (at most ``SegmentedLoRA/fusedRows``, fp32 weight, no dropout: generation with an unmerged
+/// adapter) run the serving engine's fused kernel (`lk_lora_fused`) instead: W streams once with the low-rank term
+/// folded into each output's sum.
 /// - Parameters:
 ///   - x: `[..., in]`.
 ///   - weight: `[out, in]`, not requiring grad.
@@ -28,6 +34,18 @@ public func linearWithLowRank(_ x: Tensor, weight: ProjectionWeight, bias: Tenso
     precondition(weight.trainable == nil && bias?.requiresGrad != true, "linearWithLowRank needs a frozen W and bias")
     let rows = x.count / max(inF, 1)
     let y = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
+    let shared = u.sharesStorage(with: x)
+    if case .float32(let w) = weight, shared, rows <= SegmentedLoRA.fusedRows,
+       !Tensor.isRecording(x, a, b) {
+        // Decode with an unmerged adapter: the serving engine's fused kernel, one segment over every row — the base
+        // product streams W once with the low-rank term folded into each output's sum (no BLAS calls, no second pass).
+        let t = UnsafeMutablePointer<Float>.allocate(capacity: rows * r)
+        defer { t.deallocate() }
+        var segment = lk_lora_segment(row0: 0, rows: rows, rank: r, a: UnsafeRawPointer(a.base), bt: nil,
+                                      b: UnsafeRawPointer(b.base), bf16: 0, scale: scale, t: t)
+        lk_lora_fused(w.base, bias.map { UnsafePointer($0.base) }, x.base, rows, inF, y.base, outF, &segment, 1)
+        return withExtendedLifetime((x, w, a, b, bias)) { y }
+    }
     weight.logits(x.base, rows: rows, from: 0, count: outF, into: y.base)
     if let bias {
         precondition(bias.shape == [outF], "linear bias must be [\(outF)], got \(bias.shape)")
@@ -39,7 +57,6 @@ public func linearWithLowRank(_ x: Tensor, weight: ProjectionWeight, bias: Tenso
                  ldb: inF, c: t.base, ldc: r)
     Kernels.gemm(transA: false, transB: true, m: rows, n: outF, k: r, a: t.base, lda: r, b: b.base, ldb: r, beta: 1,
                  c: y.base, ldc: outF)
-    let shared = u.sharesStorage(with: x)
     let inputs = shared ? [x, a, b] : [x, u, a, b]
     return Tensor.record("linearWithLowRank", y, inputs: inputs) { g in
         let pg = g.base
