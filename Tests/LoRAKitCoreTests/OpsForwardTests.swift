@@ -24,6 +24,20 @@ import Testing
                     Self.naive(a, b1, tA: transpose.0, tB: transpose.1), atol: 1e-4)
     }
 
+    /// The skinny kernel's outputs do not depend on how many rows share a weight row — including the k-blocked loop
+    /// that x rows too big for L1 take (8 × 1536 floats) and a k tail — and match the naive product.
+    @Test(arguments: [576, 1536, 1537])
+    func skinnyRowsAreBatchInvariant(k: Int) {
+        let (m, n) = (8, 45)
+        let x = randn([m, k], seed: 21), w = randn([n, k], seed: 22)
+        let together = linear(x, weight: w).scalars
+        for i in 0..<m {
+            let alone = linear(x.rows(i..<(i + 1)), weight: w).scalars
+            #expect(Array(together[(i * n)..<((i + 1) * n)]) == alone, "row \(i) changed with 8 rows (k \(k))")
+        }
+        expectClose(linear(x, weight: w), Self.naive(x, w, tA: false, tB: true), atol: 1e-3)
+    }
+
     @Test func linearMatchesNaiveWithBias() {
         let x = randn([3, 20], seed: 4), w = randn([7, 20], seed: 5), b = randn([7], seed: 6)
         expectClose(linear(x, weight: w, bias: b), Self.naive(x, w, tA: false, tB: true) + b, atol: 1e-4)
