@@ -293,9 +293,7 @@ static void pack_transposed16(const uint16_t *b, long ldb, long pairs, uint32_t 
         }
     }
 }
-#endif
 
-#if defined(LK_X86)
 // One packed pair-row of a whole panel from two rows of B [k, n]: out[j] = r0[j] | r1[j] << 16 for j < 64, as four
 // two-source word permutes. The rows of the next pairs are prefetched (they sit 2·ldb apart, a stride the hardware
 // prefetcher follows poorly: the scalar loop spent most of its time waiting on these loads).

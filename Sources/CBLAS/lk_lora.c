@@ -247,7 +247,7 @@ struct fused_job {
     long m, in, out;
     const lk_lora_segment *s;
     long count, units, shrink_chunks, rows_per_chunk;
-    lk_lora_row rows[8];
+    lk_lora_row rows[LK_LORA_FUSED_ROWS];
     atomic_long shrunk;
 };
 
@@ -283,7 +283,7 @@ void lk_lora_fused(const float *w, const float *bias, const float *x, long m, lo
     for (long g = 0; g < count; g++) {
         f.units += s[g].rank;
         work += s[g].rank * in * s[g].rows;
-        for (long i = s[g].row0; i < s[g].row0 + s[g].rows && i < 8; i++)
+        for (long i = s[g].row0; i < s[g].row0 + s[g].rows && i < LK_LORA_FUSED_ROWS; i++)
             f.rows[i] = (lk_lora_row){.b = s[g].b, .t = s[g].t + (i - s[g].row0) * s[g].rank, .rank = s[g].rank,
                                       .bf16 = s[g].bf16};
     }

@@ -78,8 +78,11 @@ struct TrainBench: ParsableCommand {
             FileHandle.standardError.write(Data(String(format: "step %d: loss %.4f, %.2f s\n", m.step - 1, m.loss,
                                                        m.seconds).utf8))
         }
-        // invariant: validate() asks for at least 2 steps, so there is a first metric and at least one timed step.
-        let (first, last, timed) = (metrics.first!, metrics.last!, metrics.dropFirst())
+        // validate() asks for at least 2 steps: a warm-up and at least one timed step.
+        guard let first = metrics.first, let last = metrics.last, metrics.count >= 2 else {
+            throw ValidationError("--steps must be ≥ 2 (the first step is a warm-up)")
+        }
+        let timed = metrics.dropFirst()
         let perStep = timed.map(\.seconds).reduce(0, +) / Double(timed.count)
         let report = Report(train_tokens_per_s: (Double(batchSize * sequenceLength) / perStep * 10).rounded() / 10,
                             s_per_step: (perStep * 1000).rounded() / 1000,

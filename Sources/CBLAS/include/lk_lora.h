@@ -44,7 +44,10 @@ void lk_lora_expand(const lk_lora_segment *s, long count, float *y, long out, lo
 /// streams its adapters' A and Bᵀ front to back, with one hand-off per projection).
 void lk_lora_segments(const lk_lora_segment *s, long count, const float *x, long in, float *y, long out);
 
-/// One projection of a decode step (m ≤ 8 rows) with every segment's adapter, in one job on the compute pool
+/// Rows lk_lora_fused takes at most (the skinny kernel's row block).
+#define LK_LORA_FUSED_ROWS 8
+
+/// One projection of a decode step (m ≤ LK_LORA_FUSED_ROWS rows) with every segment's adapter, in one job on the compute pool
 /// (Punica's fused path):
 ///
 ///     y = x · Wᵀ (+ bias);  y[rows] += scale · (x[rows] · Aᵀ) · Bᵀ per segment

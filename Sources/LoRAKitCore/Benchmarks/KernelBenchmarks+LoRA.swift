@@ -50,8 +50,8 @@ extension KernelBenchmarks {
     }
 
     /// The serving decode step's projections of a SmolLM2-135M layer, `(in, out)`: q k v o gate up down.
-    static let servingProjections: [(Int, Int)] = [(576, 576), (576, 192), (576, 192), (576, 576), (576, 1536),
-                                                   (576, 1536), (1536, 576)]
+    static let servingProjections: [(Int, Int)] = [(hidden, hidden), (hidden, 192), (hidden, 192), (hidden, hidden),
+                                                   (hidden, 1536), (hidden, 1536), (1536, hidden)]
 
     /// Random LoRA factors `[layer][projection][adapter]` for ``servingProjections``.
     static func loraFactors(adapters: Int, rank: Int, layers: Int) -> [[[(a: Tensor, b: Tensor, scale: Float)]]] {

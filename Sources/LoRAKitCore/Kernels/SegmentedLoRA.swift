@@ -171,8 +171,8 @@ public final class SegmentedLoRA {
         }
     }
 
-    /// Rows up to which ``project(x:weight:bias:)`` runs: `lk_lora_fused`'s row block (the skinny kernel's, 8).
-    public static let fusedRows = 8
+    /// Rows up to which ``project(x:weight:bias:)`` runs: `lk_lora_fused`'s row block (the skinny kernel's).
+    public static let fusedRows = Int(LK_LORA_FUSED_ROWS)
 
     /// `x · weightᵀ (+ bias)` with every appended segment's term added, in one pass over the weight (``lk_lora_fused``:
     /// the shrink, then the base product with each row's `t · B[n, :]` added before its sum is reduced) — the decode

@@ -51,7 +51,7 @@ private func linearCrossEntropy(hidden: Tensor, head weight: ProjectionWeight, t
                     var c0 = 0
                     while c0 < vocab {
                         let c = Swift.min(chunk, vocab - c0)
-                        weight.logits(ph, rows: n, from: c0, count: c, into: pl)
+                        weight.product(ph, rows: n, from: c0, count: c, into: pl)
                         parallelFor(n, grain: Swift.max(1, 16384 / c)) { range in
                             for r in range where t[r] != ignoreIndex {
                                 let row = pl + r * c
@@ -87,7 +87,7 @@ private func linearCrossEntropy(hidden: Tensor, head weight: ProjectionWeight, t
                 var c0 = 0
                 while c0 < vocab {
                     let c = Swift.min(chunk, vocab - c0)
-                    weight.logits(ph, rows: n, from: c0, count: c, into: pb)
+                    weight.product(ph, rows: n, from: c0, count: c, into: pb)
                     parallelFor(n, grain: Swift.max(1, 16384 / c)) { range in
                         for r in range {
                             let row = pb + r * c
@@ -130,7 +130,7 @@ private func fusedLinearCrossEntropy(hidden: Tensor, head: ProjectionWeight, tar
             let (loss, t) = (lp.baseAddress!, tp.baseAddress!)
             for r0 in stride(from: 0, to: n, by: rowsPerBlock) {
                 let rows = Swift.min(rowsPerBlock, n - r0)
-                head.logits(ph + r0 * h, rows: rows, from: 0, count: vocab, into: pl)
+                head.product(ph + r0 * h, rows: rows, from: 0, count: vocab, into: pl)
                 parallelFor(rows) { range in
                     for r in range {
                         let row = pl + r * vocab, target = t[r0 + r]

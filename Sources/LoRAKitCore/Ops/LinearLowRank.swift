@@ -46,7 +46,7 @@ public func linearWithLowRank(_ x: Tensor, weight: ProjectionWeight, bias: Tenso
         lk_lora_fused(w.base, bias.map { UnsafePointer($0.base) }, x.base, rows, inF, y.base, outF, &segment, 1)
         return withExtendedLifetime((x, w, a, b, bias)) { y }
     }
-    weight.logits(x.base, rows: rows, from: 0, count: outF, into: y.base)
+    weight.product(x.base, rows: rows, from: 0, count: outF, into: y.base)
     if let bias {
         precondition(bias.shape == [outF], "linear bias must be [\(outF)], got \(bias.shape)")
         let (py, pb) = (y.base, bias.base)

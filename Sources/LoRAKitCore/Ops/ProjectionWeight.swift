@@ -27,8 +27,8 @@ public enum ProjectionWeight: @unchecked Sendable {
     }
 
     /// `out[rows, count] = x · W[from..<from+count]ᵀ`.
-    func logits(_ x: UnsafePointer<Float>, rows n: Int, from c0: Int, count c: Int,
-                into out: UnsafeMutablePointer<Float>) {
+    func product(_ x: UnsafePointer<Float>, rows n: Int, from c0: Int, count c: Int,
+                 into out: UnsafeMutablePointer<Float>) {
         let h = shape[1]
         switch self {
         case .float32(let w):
