@@ -26,9 +26,24 @@
 
 // MARK: portable
 
-/// Element i of a weight row of either type (bf16 widens exactly: its bits are the fp32's upper half).
-static inline float weight_at(const void *w, long i, int bf16) {
-    return bf16 ? bf16_widen(((const uint16_t *)w)[i]) : ((const float *)w)[i];
+/// Element i of a factor of type dtype (bf16 and int8 widen exactly; int8's scales live in rank_scale).
+static inline float weight_at(const void *w, long i, int dtype) {
+    switch (dtype) {
+    case LK_LORA_BF16: return bf16_widen(((const uint16_t *)w)[i]);
+    case LK_LORA_I8: return (float)((const int8_t *)w)[i];
+    default: return ((const float *)w)[i];
+    }
+}
+
+/// Row j of a factor with rows of n elements of type dtype.
+static inline const void *factor_row(const void *w, long j, long n, int dtype) {
+    long size = dtype == LK_LORA_F32 ? 4 : dtype == LK_LORA_BF16 ? 2 : 1;
+    return (const char *)w + j * n * size;
+}
+
+/// The factor on t[:, j]: the segment's scale, times the int8 scales of A's row j and B's column j.
+static inline float rank_factor(const lk_lora_segment *g, long j) {
+    return g->rank_scale ? g->scale * g->rank_scale[j] : g->scale;
 }
 
 LK_CLONES static void shrink_rows_portable(const lk_lora_segment *g, long j0, long j1, const float *restrict x,
@@ -39,11 +54,11 @@ LK_CLONES static void shrink_rows_portable(const lk_lora_segment *g, long j0, lo
             float acc[16] = {0};
             long q = 0;
             for (; q + 16 <= in; q += 16)
-                for (int v = 0; v < 16; v++) acc[v] += weight_at(g->a, j * in + q + v, g->bf16) * xi[q + v];
+                for (int v = 0; v < 16; v++) acc[v] += weight_at(g->a, j * in + q + v, g->dtype) * xi[q + v];
             float sum = 0;
-            for (; q < in; q++) sum += weight_at(g->a, j * in + q, g->bf16) * xi[q];
+            for (; q < in; q++) sum += weight_at(g->a, j * in + q, g->dtype) * xi[q];
             for (int v = 0; v < 16; v++) sum += acc[v];
-            g->t[i * g->rank + j] = g->scale * sum;
+            g->t[i * g->rank + j] = rank_factor(g, j) * sum;
         }
     }
 }
@@ -58,7 +73,7 @@ LK_CLONES static void expand_segment_portable(const lk_lora_segment *g, float *r
             float acc[16];
             for (long v = 0; v < width; v++) acc[v] = yi[c + v];
             for (long j = 0; j < g->rank; j++)
-                for (long v = 0; v < width; v++) acc[v] += t[j] * weight_at(g->bt, panel + j * 16 + v, g->bf16);
+                for (long v = 0; v < width; v++) acc[v] += t[j] * weight_at(g->bt, panel + j * 16 + v, g->dtype);
             for (long v = 0; v < width; v++) yi[c + v] = acc[v];
         }
     }
@@ -89,9 +104,11 @@ void lk_lora_segments_portable(const lk_lora_segment *s, long count, const float
 
 static inline __mmask16 tail_mask(long left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u); }
 
-// 16 weights from element i of w (fp32, or bf16 widened by a 16-bit shift when BF); lanes outside mask m read 0.
-LK_AVX512 __m512 load_weights(const void *w, long i, __mmask16 m, const int BF) {
-    if (!BF) return _mm512_maskz_loadu_ps(m, (const float *)w + i);
+// 16 weights from element i of w of type DT (bf16 widened by a 16-bit shift, int8 converted); lanes outside mask m
+// read 0.
+LK_AVX512 __m512 load_weights(const void *w, long i, __mmask16 m, const int DT) {
+    if (DT == LK_LORA_I8) return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t *)w + i)));
+    if (DT == LK_LORA_F32) return _mm512_maskz_loadu_ps(m, (const float *)w + i);
     __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
@@ -101,8 +118,10 @@ LK_AVX512 __m512 load_weights(const void *w, long i, __mmask16 m, const int BF) 
 // Measured on the serving benchmark's layer shapes (8 adapters, 2 threads): 2048 elements into L2 cut the adapters'
 // extra time per step by a quarter against 512 into L1, as for the skinny GEMM's weight stream.
 #define LK_LORA_PREFETCH 2048
-LK_AVX512 void prefetch_weights(const void *w, long i, const int BF) {
-    if (BF) {
+LK_AVX512 void prefetch_weights(const void *w, long i, const int DT) {
+    if (DT == LK_LORA_I8) {
+        if ((i & 63) == 0) __builtin_prefetch((const int8_t *)w + i + LK_LORA_PREFETCH, 0, 2);
+    } else if (DT == LK_LORA_BF16) {
         if ((i & 31) == 0) __builtin_prefetch((const uint16_t *)w + i + LK_LORA_PREFETCH, 0, 2);
     } else {
         __builtin_prefetch((const float *)w + i + LK_LORA_PREFETCH, 0, 2);
@@ -111,14 +130,14 @@ LK_AVX512 void prefetch_weights(const void *w, long i, const int BF) {
 
 // t[i, j] = scale · A[j, :] · x[i, :] for M ≤ 4 rows; two FMA chains per row (32 floats per step), masked tail.
 LK_AVX512 void shrink_block(const void *a, const float *x, long in, float *t, long ldt, float scale, const int M,
-                            const int BF) {
+                            const int DT) {
     __m512 acc[LK_LORA_ROWS][2];
     for (int i = 0; i < M; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     long q = 0;
     for (; q + 32 <= in; q += 32) {
-        prefetch_weights(a, q, BF);
-        prefetch_weights(a, q + 16, BF);
-        __m512 a0 = load_weights(a, q, 0xffff, BF), a1 = load_weights(a, q + 16, 0xffff, BF);
+        prefetch_weights(a, q, DT);
+        prefetch_weights(a, q + 16, DT);
+        __m512 a0 = load_weights(a, q, 0xffff, DT), a1 = load_weights(a, q + 16, 0xffff, DT);
         for (int i = 0; i < M; i++) {
             acc[i][0] = _mm512_fmadd_ps(a0, _mm512_loadu_ps(x + i * in + q), acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(a1, _mm512_loadu_ps(x + i * in + q + 16), acc[i][1]);
@@ -126,67 +145,75 @@ LK_AVX512 void shrink_block(const void *a, const float *x, long in, float *t, lo
     }
     for (; q < in; q += 16) {
         __mmask16 m = tail_mask(in - q);
-        __m512 a0 = load_weights(a, q, m, BF);
+        __m512 a0 = load_weights(a, q, m, DT);
         for (int i = 0; i < M; i++)
             acc[i][0] = _mm512_fmadd_ps(a0, _mm512_maskz_loadu_ps(m, x + i * in + q), acc[i][0]);
     }
     for (int i = 0; i < M; i++) t[i * ldt] = scale * _mm512_reduce_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]));
 }
 
-LK_AVX512 void shrink_rows(const lk_lora_segment *g, long j0, long j1, const float *x, long in, const int BF) {
+LK_AVX512 void shrink_rows(const lk_lora_segment *g, long j0, long j1, const float *x, long in, const int DT) {
     for (long j = j0; j < j1; j++) {
-        const void *a = BF ? (const void *)((const uint16_t *)g->a + j * in)
-                           : (const void *)((const float *)g->a + j * in);
+        const void *a = factor_row(g->a, j, in, DT);
+        float scale = rank_factor(g, j);
         for (long i = 0; i < g->rows; i += LK_LORA_ROWS) {
             const float *xi = x + (g->row0 + i) * in;
             float *t = g->t + i * g->rank + j;
             switch (g->rows - i < LK_LORA_ROWS ? g->rows - i : LK_LORA_ROWS) {
-            case 1: shrink_block(a, xi, in, t, g->rank, g->scale, 1, BF); break;
-            case 2: shrink_block(a, xi, in, t, g->rank, g->scale, 2, BF); break;
-            case 3: shrink_block(a, xi, in, t, g->rank, g->scale, 3, BF); break;
-            default: shrink_block(a, xi, in, t, g->rank, g->scale, 4, BF); break;
+            case 1: shrink_block(a, xi, in, t, g->rank, scale, 1, DT); break;
+            case 2: shrink_block(a, xi, in, t, g->rank, scale, 2, DT); break;
+            case 3: shrink_block(a, xi, in, t, g->rank, scale, 3, DT); break;
+            default: shrink_block(a, xi, in, t, g->rank, scale, 4, DT); break;
             }
         }
     }
 }
 
 LK_TARGET static void shrink_rows_avx512(const lk_lora_segment *g, long j0, long j1, const float *x, long in) {
-    if (g->bf16) shrink_rows(g, j0, j1, x, in, 1); else shrink_rows(g, j0, j1, x, in, 0);
+    switch (g->dtype) {
+    case LK_LORA_BF16: shrink_rows(g, j0, j1, x, in, LK_LORA_BF16); break;
+    case LK_LORA_I8: shrink_rows(g, j0, j1, x, in, LK_LORA_I8); break;
+    default: shrink_rows(g, j0, j1, x, in, LK_LORA_F32); break;
+    }
 }
 
 // y[i, c0..<c1] += Σ_j t[i, j] · Bᵀ[j, c0..<c1] for M ≤ 4 rows, 16 columns at a time: the columns' panel of Bᵀ
 // ([rank][16], contiguous) streams once into M accumulators, and y is read and written once per 16 columns.
 LK_AVX512 void expand_block(const void *bt, long rank, long out, const float *t, float *y, long c0, long c1,
-                            const int M, const int BF) {
+                            const int M, const int DT) {
     for (long c = c0; c < c1; c += 16) {
         __mmask16 m = tail_mask(c1 - c);
         long panel = (c / 16) * rank * 16;
         __m512 acc[LK_LORA_ROWS];
         for (int i = 0; i < M; i++) acc[i] = _mm512_maskz_loadu_ps(m, y + i * out + c);
         for (long j = 0; j < rank; j++) {
-            prefetch_weights(bt, panel + j * 16, BF);
-            __m512 bv = load_weights(bt, panel + j * 16, 0xffff, BF);
+            prefetch_weights(bt, panel + j * 16, DT);
+            __m512 bv = load_weights(bt, panel + j * 16, 0xffff, DT);
             for (int i = 0; i < M; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(t[i * rank + j]), bv, acc[i]);
         }
         for (int i = 0; i < M; i++) _mm512_mask_storeu_ps(y + i * out + c, m, acc[i]);
     }
 }
 
-LK_AVX512 void expand_segment(const lk_lora_segment *g, float *y, long out, long c0, long c1, const int BF) {
+LK_AVX512 void expand_segment(const lk_lora_segment *g, float *y, long out, long c0, long c1, const int DT) {
     for (long i = 0; i < g->rows; i += LK_LORA_ROWS) {
         float *yi = y + (g->row0 + i) * out;
         const float *t = g->t + i * g->rank;
         switch (g->rows - i < LK_LORA_ROWS ? g->rows - i : LK_LORA_ROWS) {
-        case 1: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 1, BF); break;
-        case 2: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 2, BF); break;
-        case 3: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 3, BF); break;
-        default: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 4, BF); break;
+        case 1: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 1, DT); break;
+        case 2: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 2, DT); break;
+        case 3: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 3, DT); break;
+        default: expand_block(g->bt, g->rank, out, t, yi, c0, c1, 4, DT); break;
         }
     }
 }
 
 LK_TARGET static void expand_segment_avx512(const lk_lora_segment *g, float *y, long out, long c0, long c1) {
-    if (g->bf16) expand_segment(g, y, out, c0, c1, 1); else expand_segment(g, y, out, c0, c1, 0);
+    switch (g->dtype) {
+    case LK_LORA_BF16: expand_segment(g, y, out, c0, c1, LK_LORA_BF16); break;
+    case LK_LORA_I8: expand_segment(g, y, out, c0, c1, LK_LORA_I8); break;
+    default: expand_segment(g, y, out, c0, c1, LK_LORA_F32); break;
+    }
 }
 #endif
 
@@ -285,7 +312,7 @@ void lk_lora_fused(const float *w, const float *bias, const float *x, long m, lo
         work += s[g].rank * in * s[g].rows;
         for (long i = s[g].row0; i < s[g].row0 + s[g].rows && i < LK_LORA_FUSED_ROWS; i++)
             f.rows[i] = (lk_lora_row){.b = s[g].b, .t = s[g].t + (i - s[g].row0) * s[g].rank, .rank = s[g].rank,
-                                      .bf16 = s[g].bf16};
+                                      .dtype = s[g].dtype};
     }
     long threads = lk_pool_threads();
     f.shrink_chunks = work / LK_FUSED_SHRINK_GRAIN;

@@ -141,6 +141,9 @@ typedef float v4 __attribute__((vector_size(16)));
 typedef uint16_t u16x16u __attribute__((vector_size(32), aligned(2)));
 typedef uint32_t u32x16 __attribute__((vector_size(64)));
 #define widen16(p) ((v16)(__builtin_convertvector(*(const u16x16u *)(p), u32x16) << 16))
+// 16 int8 → 16 floats (exact).
+typedef int8_t i8x16u __attribute__((vector_size(16), aligned(1)));
+#define widen_i8(p) (__builtin_convertvector(*(const i8x16u *)(p), v16))
 
 // acc[j] += row[q0..<q1] · x[j][q0..<q1] in 16-wide chunks, one FMA chain per x row (q1 - q0 a multiple of 16). With
 // more than 2 rows the loop runs slower per weight byte than the hardware prefetcher alone keeps up with (see above).
@@ -167,11 +170,16 @@ static inline __attribute__((always_inline)) void finish_row(v16 *acc, const flo
             const lk_lora_row *r = &lora[j];
             if (!r->b) continue;
             long rank = r->rank, at = (n0 + i) * rank, c = 0;
-            if (r->bf16) {
+            if (r->dtype == LK_LORA_BF16) {
                 const uint16_t *b = (const uint16_t *)r->b + at;
                 __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank, 0, 2);
                 for (; c + 16 <= rank; c += 16) acc[j] += widen16(b + c) * load16(r->t + c);
                 for (; c < rank; c++) tail[j] += bf16_widen(b[c]) * r->t[c];
+            } else if (r->dtype == LK_LORA_I8) {
+                const int8_t *b = (const int8_t *)r->b + at;
+                __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank, 0, 2);
+                for (; c + 16 <= rank; c += 16) acc[j] += widen_i8(b + c) * load16(r->t + c);
+                for (; c < rank; c++) tail[j] += (float)b[c] * r->t[c];
             } else {
                 const float *b = (const float *)r->b + at;
                 __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank, 0, 2);

@@ -26,8 +26,8 @@ struct ServeBench: AsyncParsableCommand {
     @Option(name: .long, help: "Rounds of the three scenarios (interleaved; each reports its median).") var rounds: Int = 3
     @Flag(name: .long, help: "Print one JSON line.") var json = false
     @Option(name: .customLong("adapter-dtype"),
-            help: "LoRA/rsLoRA weights while serving: fp32 (exact, default) or bf16 (half the bytes per decode step; outputs within bf16 rounding).")
-    var adapterDType: WeightDType = .float32
+            help: "LoRA/rsLoRA weights while serving: fp32 (exact, default), bf16 (half the bytes per decode step; outputs within bf16 rounding) or int8 (a quarter; per-rank scales, see docs/serve.md).")
+    var adapterDType: SegmentedLoRA.Precision = .float32
     @OptionGroup var runtime: RuntimeOptions
 
     struct Scenario: Encodable {
@@ -96,7 +96,7 @@ struct ServeBench: AsyncParsableCommand {
                             mixed_over_single: round(mixed.decode_tokens_per_s / single.decode_tokens_per_s, 2),
                             threads: runtime.resolvedThreads, new_tokens: newTokens,
                             adapter_source: adapterDir ?? "random rank-\(rank) all-linear LoRA",
-                            adapter_dtype: adapterDType.defaultValueDescription)
+                            adapter_dtype: adapterDType.rawValue)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

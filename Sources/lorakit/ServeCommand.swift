@@ -54,8 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maxBodyKB: Int = 1024
 
     @Option(name: .customLong("adapter-dtype"),
-            help: "LoRA/rsLoRA weights while serving: fp32 (exact, default) or bf16 (half the bytes per decode step; outputs within bf16 rounding).")
-    var adapterDType: WeightDType = .float32
+            help: "LoRA/rsLoRA weights while serving: fp32 (exact, default), bf16 (half the bytes per decode step; outputs within bf16 rounding) or int8 (a quarter; per-rank scales, see docs/serve.md).")
+    var adapterDType: SegmentedLoRA.Precision = .float32
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {

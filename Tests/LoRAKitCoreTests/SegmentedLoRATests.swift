@@ -2,8 +2,8 @@ import Testing
 @testable import LoRAKitCore
 
 /// The segmented LoRA kernel against `y + s · (x Aᵀ) Bᵀ` in `Double`, segment by segment; rows in no segment
-/// (base-model sequences) must not change. bf16 weights are checked against the same sum over the bf16-rounded
-/// factors (widening is exact, so the tolerance is the same). Tolerance: 1e-5 of `Σ|terms|` (only the fp32 summation
+/// (base-model sequences) must not change. bf16 and int8 weights are checked against the same sum over the factors the
+/// kernel multiplies (bf16-rounded, int8-dequantized: widening is exact, so the tolerance is the same). Tolerance: 1e-5 of `Σ|terms|` (only the fp32 summation
 /// order differs).
 @Suite struct SegmentedLoRATests {
     /// A batch layout: `segments` in row order, each `(rows, rank)` with `rank == nil` for rows of no adapter.
@@ -28,10 +28,10 @@ import Testing
     ]
 
     /// (portable kernels, weight precision)
-    static let paths: [(Bool, SegmentedLoRA.Precision)] = [(false, .float32), (true, .float32), (false, .bfloat16),
-                                                           (true, .bfloat16)]
+    static let paths: [(Bool, SegmentedLoRA.Precision)] = SegmentedLoRA.Precision.allCases.flatMap { [(false, $0), (true, $0)] }
 
-    /// Random factors for `layout`'s segments, as the kernel gets them and (bf16: rounded) as the reference uses them.
+    /// Random factors for `layout`'s segments, as the kernel gets them and (bf16: rounded, int8: dequantized) as the
+    /// reference uses them.
     static func factors(_ layout: Layout, precision: SegmentedLoRA.Precision)
         -> (prepared: [(Range<Int>, SegmentedLoRA.Weights)], reference: [Factors]) {
         var weights: [Factors] = []
@@ -46,8 +46,9 @@ import Testing
         let prepared = weights.map {
             ($0.rows, SegmentedLoRA.Weights(a: $0.a, b: $0.b, scale: $0.scale, precision: precision))
         }
-        if precision == .bfloat16 {  // the reference multiplies the factors the kernel sees
-            weights = weights.map { ($0.rows, BF16Matrix($0.a).floats(), BF16Matrix($0.b).floats(), $0.scale) }
+        weights = zip(weights, prepared).map { w, p in  // the reference multiplies the factors the kernel sees
+            let (a, b) = p.1.effectiveFactors()
+            return (w.rows, a, b, w.scale)
         }
         return (prepared, weights)
     }
@@ -114,8 +115,7 @@ import Testing
     /// ``SegmentedLoRA/project(x:weight:bias:)`` — the base product and the adapters in one pass — against the same sum
     /// in `Double`; rows of no adapter must equal ``linear(_:weight:bias:)``'s exactly (base-model requests in a mixed
     /// batch keep the text they get alone).
-    @Test(arguments: fusedLayouts, [(SegmentedLoRA.Precision.float32, false), (.float32, true), (.bfloat16, false),
-                                    (.bfloat16, true)])
+    @Test(arguments: fusedLayouts, SegmentedLoRA.Precision.allCases.flatMap { [($0, false), ($0, true)] })
     func fusedProjectionMatchesReference(layout: Layout, options: (precision: SegmentedLoRA.Precision, withBias: Bool)) {
         let (precision, withBias) = options
         let (inF, outF) = (layout.inFeatures, layout.outFeatures)

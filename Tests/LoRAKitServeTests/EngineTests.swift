@@ -1,5 +1,6 @@
 import Foundation
 import LoRAKitAdapters
+import LoRAKitCore
 import LoRAKitModels
 import Testing
 @testable import LoRAKitServe
@@ -55,18 +56,19 @@ import Testing
         #expect(served == generated.tokenIDs)
     }
 
-    /// `--adapter-dtype bf16` rounds the LoRA/rsLoRA factors to bf16: on these fixtures the greedy text is the
-    /// same as with fp32 factors, and DoRA (not bf16-capable) is served exactly as before.
-    @Test func bf16AdaptersKeepTheGreedyText() async throws {
-        let bf16 = try ServeFixture.makeEngine(adapterDType: .bfloat16)
+    /// `--adapter-dtype bf16|int8` rounds (quantizes) the LoRA/rsLoRA factors: on these fixtures the greedy text is
+    /// the same as with fp32 factors, and DoRA (served in fp32 whatever the option) is served exactly as before.
+    @Test(arguments: [SegmentedLoRA.Precision.bfloat16, .int8])
+    func narrowAdaptersKeepTheGreedyText(precision: SegmentedLoRA.Precision) async throws {
+        let narrow = try ServeFixture.makeEngine(adapterDType: precision)
         let fp32 = try ServeFixture.engine()
         let prompt = fp32.languageModel.encode("The capital of France is")
         for name in ["qv", "rs", "dora"] {
-            let a = try await bf16.run(prompt, adapter: name, maxTokens: 12).1.tokenIDs
+            let a = try await narrow.run(prompt, adapter: name, maxTokens: 12).1.tokenIDs
             let b = try await fp32.run(prompt, adapter: name, maxTokens: 12).1.tokenIDs
-            #expect(a == b, "\(name): bf16 factors changed the greedy continuation")
+            #expect(a == b, "\(name): \(precision) factors changed the greedy continuation")
         }
-        await bf16.shutdown()
+        await narrow.shutdown()
     }
 
     static let referenceModel: Result<LanguageModel, Error> = Result { try ServeFixture.loadModel() }

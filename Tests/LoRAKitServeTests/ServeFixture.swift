@@ -1,5 +1,6 @@
 import Foundation
 import LoRAKitAdapters
+import LoRAKitCore
 import LoRAKitModels
 import Testing
 @testable import LoRAKitServe
@@ -32,7 +33,7 @@ enum ServeFixture {
     }
 
     static func makeEngine(_ configuration: EngineConfiguration = EngineConfiguration(kvCacheBytes: 64 << 20),
-                           maxLoras: Int = 8, adapterDType: WeightDType = .float32) throws -> Engine {
+                           maxLoras: Int = 8, adapterDType: SegmentedLoRA.Precision = .float32) throws -> Engine {
         let lm = try loadModel()
         let registry = AdapterRegistry(linears: lm.model.linears.filter { $0 !== lm.model.lmHead },
                                        directory: adapterDir, maxLoaded: maxLoras, adapterDType: adapterDType)

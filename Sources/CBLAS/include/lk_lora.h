@@ -9,8 +9,9 @@
 // - expand: y += t · Bᵀ over a range of output columns (starting at a multiple of 16) for all segments, 16 columns
 //   at a time from Bᵀ packed in panels: panel p is Bᵀ[0..<rank][16p..<16p+16] (zero past `out`), contiguous, so each
 //   16 columns of y are read and written once and nothing is reduced horizontally.
-// Weights are fp32 or, opt-in, bfloat16 (widened exactly to fp32 as they load; half the bytes to stream). Nothing is
-// allocated. AVX-512 paths are chosen at run time; the portable paths run on any CPU.
+// Weights are fp32 or, opt-in, bfloat16 (widened exactly to fp32 as they load; half the bytes to stream) or int8
+// (a quarter of the bytes: A's rows and B's columns each carry one scale, and since both scales sit on the rank index
+// their product is folded into t, so the expand reads plain int8). Nothing is allocated. AVX-512 paths are chosen at run time; the portable paths run on any CPU.
 #ifndef LK_LORA_H
 #define LK_LORA_H
 #ifdef __cplusplus
@@ -22,15 +23,18 @@ typedef struct lk_lora_segment {
     long row0;
     long rows;
     long rank;
-    /// A [rank, in], row-major: float, or uint16_t bfloat16 bits when bf16 != 0.
+    /// A [rank, in], row-major, of element type `dtype`: float, uint16_t bfloat16 bits or int8_t.
     const void *a;
     /// Bᵀ in panels [ceil(out / 16)][rank][16] (B transposed and packed once, when the adapter is prepared), in A's
     /// type.
     const void *bt;
     /// B [out, rank] row-major, in A's type (the fused path reads B's row for each output).
     const void *b;
-    int bf16;
+    /// LK_LORA_F32, LK_LORA_BF16 or LK_LORA_I8 (lk_vmath.h).
+    int dtype;
     float scale;
+    /// int8 only: [rank] factors (A's row scale times B's column scale) that t[:, j] is multiplied by; NULL otherwise.
+    const float *rank_scale;
     /// Scratch t [rows, rank]: written by the shrink, read by the expand.
     float *t;
 } lk_lora_segment;

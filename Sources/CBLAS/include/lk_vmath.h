@@ -34,13 +34,17 @@ void lk_gelu_erf_backward(const float *x, const float *g, float *dx, long n);
 void lk_gemm_skinny(const float *w, long ldw, const float *x, long ldx, float *y, long ldy, long m, long rows, long k,
                     float alpha, float beta);
 
+/// Element types of LoRA factors (here and in lk_lora.h).
+enum { LK_LORA_F32 = 0, LK_LORA_BF16 = 1, LK_LORA_I8 = 2 };
+
 /// One x row's low-rank term in ``lk_gemm_skinny_lora``: t [rank] (already scaled) against B [out, rank] row-major,
-/// float or bfloat16 bits (bf16 != 0). b == NULL: the row has no adapter.
+/// of element type dtype (LK_LORA_F32 / _BF16 / _I8; int8's scales are already folded into t). b == NULL: the row
+/// has no adapter.
 typedef struct lk_lora_row {
     const void *b;
     const float *t;
     long rank;
-    int bf16;
+    int dtype;
 } lk_lora_row;
 
 /// ``lk_gemm_skinny`` (alpha 1) for the output rows [n0, n0 + rows) of w and y, plus, for each x row j with an

@@ -14,10 +14,34 @@ import CBLAS
 /// ```
 public final class SegmentedLoRA {
     /// How ``Weights`` keeps the factors: `float32` exact (the default), `bfloat16` rounded to nearest even — half
-    /// the bytes to stream per step; products still accumulate in `Float`.
-    public enum Precision: Sendable {
-        case float32
-        case bfloat16
+    /// the bytes to stream per step — or `int8`, a quarter of the bytes: symmetric, one scale per row of `A` and per
+    /// column of `B` (both on the rank index, so their product is folded into `x · Aᵀ` and the expand reads plain int8).
+    /// Products always accumulate in `Float`.
+    public enum Precision: String, Sendable, CaseIterable {
+        case float32 = "fp32"
+        case bfloat16 = "bf16"
+        case int8
+
+        /// The CLI's names: `fp32`, `bf16`, `int8` (and the case names).
+        public init?(name: String) {
+            switch name.lowercased() {
+            case "fp32", "f32", "float32", "float": self = .float32
+            case "bf16", "bfloat16": self = .bfloat16
+            case "int8", "i8", "q8": self = .int8
+            default: return nil
+            }
+        }
+
+        /// Bytes per stored factor element.
+        public var bytes: Int { [Precision.float32: 4, .bfloat16: 2, .int8: 1][self]! }
+
+        var kernelType: Int32 {
+            switch self {
+            case .float32: Int32(LK_LORA_F32)
+            case .bfloat16: Int32(LK_LORA_BF16)
+            case .int8: Int32(LK_LORA_I8)
+            }
+        }
     }
 
     /// One adapter's factors for one projection, in the kernels' layouts: `A [rank, in]` and `B [out, rank]` (in fp32
@@ -33,10 +57,12 @@ public final class SegmentedLoRA {
         enum Storage {
             case float32(a: Tensor, b: Tensor, bT: Tensor)
             case bfloat16(a: BF16Matrix, b: BF16Matrix, bT: BF16Matrix)
+            case int8(Int8LowRankFactors)
         }
         let storage: Storage
-        /// The kernels' view of ``storage`` (which keeps it alive).
-        let pointers: (a: UnsafeRawPointer, b: UnsafeRawPointer, bT: UnsafeRawPointer, bf16: Bool)
+        /// The kernels' view of ``storage`` (which keeps it alive); `rankScale` only for int8.
+        let pointers: (a: UnsafeRawPointer, b: UnsafeRawPointer, bT: UnsafeRawPointer,
+                       rankScale: UnsafePointer<Float>?)
 
         /// - Parameters:
         ///   - a: `[rank, in]`.
@@ -52,11 +78,27 @@ public final class SegmentedLoRA {
             switch precision {
             case .float32:
                 storage = .float32(a: a, b: b, bT: bT)
-                pointers = (UnsafeRawPointer(a.base), UnsafeRawPointer(b.base), UnsafeRawPointer(bT.base), false)
+                pointers = (UnsafeRawPointer(a.base), UnsafeRawPointer(b.base), UnsafeRawPointer(bT.base), nil)
             case .bfloat16:
                 let (a16, b16, bT16) = (BF16Matrix(a), BF16Matrix(b), BF16Matrix(bT))
                 storage = .bfloat16(a: a16, b: b16, bT: bT16)
-                pointers = (UnsafeRawPointer(a16.bits), UnsafeRawPointer(b16.bits), UnsafeRawPointer(bT16.bits), true)
+                pointers = (UnsafeRawPointer(a16.bits), UnsafeRawPointer(b16.bits), UnsafeRawPointer(bT16.bits), nil)
+            case .int8:
+                let q = Int8LowRankFactors(a: a, b: b)
+                storage = .int8(q)
+                pointers = (UnsafeRawPointer(q.a), UnsafeRawPointer(q.b), UnsafeRawPointer(q.bT),
+                            UnsafePointer(q.rankScale))
+            }
+        }
+
+        /// The factors the kernels multiply, widened to `Float`: `A [rank, in]` and `B [out, rank]` as given (fp32),
+        /// rounded (bf16) or dequantized (int8: each row of `A` and column of `B` times its scale). Tests and
+        /// accuracy reports compare against these.
+        public func effectiveFactors() -> (a: Tensor, b: Tensor) {
+            switch storage {
+            case .float32(let a, let b, _): (a, b)
+            case .bfloat16(let a, let b, _): (a.floats(), b.floats())
+            case .int8(let q): q.dequantized()
             }
         }
 
@@ -117,7 +159,8 @@ public final class SegmentedLoRA {
         if count == capacity { grow() }
         let p = weights.pointers
         table[count] = lk_lora_segment(row0: rows.lowerBound, rows: rows.count, rank: weights.rank, a: p.a,
-                                       bt: p.bT, b: p.b, bf16: p.bf16 ? 1 : 0, scale: weights.scale, t: nil)
+                                       bt: p.bT, b: p.b, dtype: weights.precision.kernelType, scale: weights.scale,
+                                       rank_scale: p.rankScale, t: nil)
         scratchNeeded += rows.count * weights.rank
         count += 1
     }

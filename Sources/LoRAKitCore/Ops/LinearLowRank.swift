@@ -42,7 +42,8 @@ public func linearWithLowRank(_ x: Tensor, weight: ProjectionWeight, bias: Tenso
         let t = UnsafeMutablePointer<Float>.allocate(capacity: rows * r)
         defer { t.deallocate() }
         var segment = lk_lora_segment(row0: 0, rows: rows, rank: r, a: UnsafeRawPointer(a.base), bt: nil,
-                                      b: UnsafeRawPointer(b.base), bf16: 0, scale: scale, t: t)
+                                      b: UnsafeRawPointer(b.base), dtype: Int32(LK_LORA_F32), scale: scale,
+                                      rank_scale: nil, t: t)
         lk_lora_fused(w.base, bias.map { UnsafePointer($0.base) }, x.base, rows, inF, y.base, outF, &segment, 1)
         return withExtendedLifetime((x, w, a, b, bias)) { y }
     }

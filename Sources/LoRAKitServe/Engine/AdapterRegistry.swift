@@ -24,11 +24,10 @@ public final class AdapterRegistry: @unchecked Sendable {
         var lastUse: UInt64 = 0
         var retired = false
 
-        init(name: String, id: Int, adapter: Adapter, dtype: WeightDType, linears: [Linear]) {
+        init(name: String, id: Int, adapter: Adapter, precision: SegmentedLoRA.Precision, linears: [Linear]) {
             (self.name, self.id, self.adapter) = (name, id, adapter)
             let byModule = Dictionary(adapter.modules.map { ($0.module, $0.variant) }, uniquingKeysWith: { a, _ in a })
             variants = linears.map { byModule[$0.name] }
-            let precision: SegmentedLoRA.Precision = dtype == .bfloat16 ? .bfloat16 : .float32
             lowRank = variants.map { variant in
                 (variant as? LowRankUpdate).map { SegmentedLoRA.Weights($0.lowRankUpdate, precision: precision) }
             }
@@ -37,9 +36,10 @@ public final class AdapterRegistry: @unchecked Sendable {
 
     public let directory: URL?
     public let maxLoaded: Int
-    /// How LoRA / rsLoRA factors are kept for serving: fp32 (exact, the default) or bf16 (half the bytes each decode
-    /// step streams; outputs within bf16 rounding of the weights). Other variants always run in fp32.
-    public let adapterDType: WeightDType
+    /// How LoRA / rsLoRA factors are kept for serving: fp32 (exact, the default), bf16 (half the bytes each decode
+    /// step streams; outputs within bf16 rounding of the weights) or int8 (a quarter; per-rank scales). Other
+    /// variants always run in fp32.
+    public let adapterDType: SegmentedLoRA.Precision
     /// The base model's adaptable projections, in the order ``Entry`` indexes them.
     let linears: [Linear]
     private let lock = NSLock()
@@ -54,7 +54,7 @@ public final class AdapterRegistry: @unchecked Sendable {
     ///   - directory: a folder whose subfolders are PEFT adapters, served under the subfolder's name.
     ///   - maxLoaded: adapters kept in memory at once (`--max-loras`).
     ///   - adapterDType: see ``adapterDType`` (`--adapter-dtype`).
-    public init(linears: [Linear], directory: URL?, maxLoaded: Int, adapterDType: WeightDType = .float32) {
+    public init(linears: [Linear], directory: URL?, maxLoaded: Int, adapterDType: SegmentedLoRA.Precision = .float32) {
         (self.linears, self.directory, self.maxLoaded) = (linears, directory, max(1, maxLoaded))
         self.adapterDType = adapterDType
     }
@@ -106,7 +106,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         let adapter = try load(name: name, from: path)
         lock.withLock {
             registered[name] = path
-            insertLocked(Entry(name: name, id: takeID(), adapter: adapter, dtype: adapterDType, linears: linears))
+            insertLocked(Entry(name: name, id: takeID(), adapter: adapter, precision: adapterDType, linears: linears))
         }
     }
 
@@ -117,7 +117,7 @@ public final class AdapterRegistry: @unchecked Sendable {
             throw ServeError.conflict("an adapter named '\(adapter.name)' already exists")
         }
         try lock.withLock {
-            let entry = Entry(name: adapter.name, id: takeID(), adapter: adapter, dtype: adapterDType, linears: linears)
+            let entry = Entry(name: adapter.name, id: takeID(), adapter: adapter, precision: adapterDType, linears: linears)
             entry.pins = 1  // in memory only: nothing to reload it from
             guard insertLocked(entry) else { throw ServeError.conflict("every --max-loras slot is in use") }
         }
@@ -149,7 +149,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         let adapter = try load(name: name, from: url)  // outside the lock: reading files takes milliseconds
         return lock.withLock { () -> AdapterLease? in
             if let entry = loaded[name] { return pinLocked(entry) }  // a concurrent lease loaded it first
-            let entry = Entry(name: name, id: takeID(), adapter: adapter, dtype: adapterDType, linears: linears)
+            let entry = Entry(name: name, id: takeID(), adapter: adapter, precision: adapterDType, linears: linears)
             guard insertLocked(entry) else { return nil }
             return pinLocked(entry)
         }

@@ -13,3 +13,10 @@ extension WeightDType: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["fp32", "bf16"] }
     public var defaultValueDescription: String { self == .float32 ? "fp32" : "bf16" }
 }
+
+/// `--adapter-dtype fp32|bf16|int8` (serve, bench serve).
+extension SegmentedLoRA.Precision: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+    public var defaultValueDescription: String { rawValue }
+}
