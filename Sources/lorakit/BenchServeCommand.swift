@@ -23,7 +23,7 @@ struct ServeBench: AsyncParsableCommand {
     @Option(name: .long, help: "Concurrent streams in the batched scenarios.") var streams: Int = 8
     @Option(name: .customLong("new-tokens"), help: "Tokens each stream decodes.") var newTokens: Int = 64
     @Option(name: .long, help: "Rank of the random adapters.") var rank: Int = 16
-    @Option(name: .long, help: "Rounds of the three scenarios (interleaved; each reports its median).") var rounds: Int = 3
+    @Option(name: .long, help: "Rounds of the three scenarios (interleaved, alternating order; each reports its median, the ratios the median of the rounds' own).") var rounds: Int = 5
     @Flag(name: .long, help: "Print one JSON line.") var json = false
     @Option(name: .customLong("adapter-dtype"),
             help: "LoRA/rsLoRA weights while serving: fp32 (exact, default), bf16 (half the bytes per decode step; outputs within bf16 rounding) or int8 (a quarter; per-rank scales, see docs/serve.md).")
@@ -45,8 +45,11 @@ struct ServeBench: AsyncParsableCommand {
         let single: Scenario
         let base_batched: Scenario
         let mixed_adapters: Scenario
+        /// The median of the rounds' own ratios (each round measures the scenarios back to back, so a slow spell of a
+        /// noisy machine mostly hits both sides of a ratio); every round's ratio in `ratio_rounds`.
         let mixed_over_base: Double
         let mixed_over_single: Double
+        let ratio_rounds: [String: [Double]]
         let threads: Int
         let new_tokens: Int
         let adapter_source: String
@@ -84,16 +87,21 @@ struct ServeBench: AsyncParsableCommand {
         // Warm-up.
         _ = try await measure(engine, adapters: [nil], prompt: prompt, tokens: 4)
         var measured: [[Scenario]] = [[], [], []]
-        for _ in 0..<rounds {
-            for (i, adapters) in [[nil], Array(repeating: nil, count: streams), names.map { Optional($0) }].enumerated() {
-                measured[i].append(try await measure(engine, adapters: adapters, prompt: prompt, tokens: newTokens))
+        let loads: [[String?]] = [[nil], Array(repeating: nil, count: streams), names.map { Optional($0) }]
+        for r in 0..<rounds {
+            // Odd rounds run the scenarios in reverse, so a drift in the machine's speed favours no scenario.
+            for i in r % 2 == 0 ? [0, 1, 2] : [2, 1, 0] {
+                measured[i].append(try await measure(engine, adapters: loads[i], prompt: prompt, tokens: newTokens))
             }
         }
         await engine.shutdown()
         let (single, base, mixed) = (median(measured[0]), median(measured[1]), median(measured[2]))
+        let speed = measured.map { $0.map(\.decode_tokens_per_s) }
+        let overBase = (0..<rounds).map { round(speed[2][$0] / speed[1][$0], 3) }
+        let overSingle = (0..<rounds).map { round(speed[2][$0] / speed[0][$0], 2) }
         let report = Report(single: single, base_batched: base, mixed_adapters: mixed,
-                            mixed_over_base: round(mixed.decode_tokens_per_s / base.decode_tokens_per_s, 3),
-                            mixed_over_single: round(mixed.decode_tokens_per_s / single.decode_tokens_per_s, 2),
+                            mixed_over_base: medianValue(overBase), mixed_over_single: medianValue(overSingle),
+                            ratio_rounds: ["mixed_over_base": overBase, "mixed_over_single": overSingle],
                             threads: runtime.resolvedThreads, new_tokens: newTokens,
                             adapter_source: adapterDir ?? "random rank-\(rank) all-linear LoRA",
                             adapter_dtype: adapterDType.rawValue)
@@ -108,8 +116,9 @@ struct ServeBench: AsyncParsableCommand {
                 writeOut(String(format: "%-28@ %8.1f decode tokens/s (median of %@)\n", label as NSString,
                                 s.decode_tokens_per_s, rounds as NSString))
             }
-            writeOut(String(format: "mixed / base %.3f, mixed / single %.2f (threads %d)\n", report.mixed_over_base,
-                            report.mixed_over_single, report.threads))
+            let ratios = overBase.map { String(format: "%.3f", $0) }.joined(separator: ", ")
+            writeOut(String(format: "mixed / base %.3f (median of the rounds' %@), mixed / single %.2f (threads %d)\n",
+                            report.mixed_over_base, ratios as NSString, report.mixed_over_single, report.threads))
         }
     }
 
@@ -118,6 +127,12 @@ struct ServeBench: AsyncParsableCommand {
         var middle = runs.sorted { $0.decode_tokens_per_s < $1.decode_tokens_per_s }[(runs.count - 1) / 2]
         middle.rounds = runs.map(\.decode_tokens_per_s)
         return middle
+    }
+
+    /// The middle value (the mean of the two middle ones of an even count).
+    private func medianValue(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : round((sorted[n / 2 - 1] + sorted[n / 2]) / 2, 3)
     }
 
     private func round(_ x: Double, _ digits: Int) -> Double {
