@@ -157,15 +157,45 @@ static inline __attribute__((always_inline)) void accumulate(v16 *acc, const flo
     }
 }
 
-// Output i's end: the low-rank term (with `lora`), the k tail, the reduction, alpha and beta.
+// The decode step's common case — every x row has an adapter, all of rank 16 and one element type LD — takes a
+// fast path: each row's t is one vector held across the output loop and its B row one load, so the low-rank term
+// costs a load, a widening and an FMA per x row and output (the general path also re-reads the row's descriptor,
+// branches on its type and loops over the rank). Measured against the general path in one process, alternating
+// (best of 40 each, serving shapes, 8 adapters): 1-5% less time for the whole projections. Both paths take the same
+// single FMA per output for rank 16, so a row's result does not depend on the path (batch invariance).
+// LK_LORA_GENERAL: the general path (or none, without `lora`).
+#define LK_LORA_GENERAL (-1)
+
+// B rows of the fast path (16 values of type LD) per 64-byte line: prefetch once per line.
+#define LK_LORA16_ROWS_PER_LINE(LD) ((LD) == LK_LORA_I8 ? 4 : (LD) == LK_LORA_BF16 ? 2 : 1)
+
+// Output i's end: the low-rank term (fast: bp/tv; general: `lora`), the k tail, the reduction, alpha and beta.
 static inline __attribute__((always_inline)) void finish_row(v16 *acc, const float *restrict row,
                                                              const float *restrict x, long ldx, float *restrict y,
                                                              long ldy, long i, long k, float alpha, float beta,
-                                                             const int M, const lk_lora_row *lora, long n0) {
+                                                             const int M, const lk_lora_row *lora, long n0,
+                                                             const int LD, const void *const *bp, const v16 *tv) {
     long k16 = k & ~15L;
     float tail[8];
     for (int j = 0; j < M; j++) tail[j] = 0;
-    if (lora) {
+    if (LD != LK_LORA_GENERAL) {
+        int line = (i % LK_LORA16_ROWS_PER_LINE(LD)) == 0;
+        for (int j = 0; j < M; j++) {
+            if (LD == LK_LORA_I8) {
+                const int8_t *b = (const int8_t *)bp[j] + i * 16;
+                if (line) __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * 16, 0, 2);
+                acc[j] += widen_i8(b) * tv[j];
+            } else if (LD == LK_LORA_BF16) {
+                const uint16_t *b = (const uint16_t *)bp[j] + i * 16;
+                if (line) __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * 16, 0, 2);
+                acc[j] += widen16(b) * tv[j];
+            } else {
+                const float *b = (const float *)bp[j] + i * 16;
+                __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * 16, 0, 2);
+                acc[j] += load16(b) * tv[j];
+            }
+        }
+    } else if (lora) {
         for (int j = 0; j < M; j++) {
             const lk_lora_row *r = &lora[j];
             if (!r->b) continue;
@@ -216,7 +246,8 @@ static inline __attribute__((always_inline)) void finish_row(v16 *acc, const flo
 static inline __attribute__((always_inline)) void skinny_rows(const float *restrict w, long ldw,
                                                               const float *restrict x, long ldx, float *restrict y,
                                                               long ldy, long rows, long k, float alpha, float beta,
-                                                              const int M, const lk_lora_row *lora, long n0) {
+                                                              const int M, const lk_lora_row *lora, long n0,
+                                                              const int LD, const void *const *bp, const v16 *tv) {
     long k16 = k & ~15L;
     if (M > 4 && k16 * M > LK_SKINNY_L1_FLOATS) {
         for (long i0 = 0; i0 < rows; i0 += LK_SKINNY_GROUP) {
@@ -234,7 +265,8 @@ static inline __attribute__((always_inline)) void skinny_rows(const float *restr
                 }
             }
             for (long r = 0; r < g; r++)
-                finish_row(parked[r], w + (i0 + r) * ldw, x, ldx, y, ldy, i0 + r, k, alpha, beta, M, lora, n0);
+                finish_row(parked[r], w + (i0 + r) * ldw, x, ldx, y, ldy, i0 + r, k, alpha, beta, M, lora, n0, LD, bp,
+                           tv);
         }
         return;
     }
@@ -243,29 +275,60 @@ static inline __attribute__((always_inline)) void skinny_rows(const float *restr
         v16 acc[8];
         for (int j = 0; j < M; j++) acc[j] = (v16){0};
         accumulate(acc, row, x, ldx, 0, k16, M);
-        finish_row(acc, row, x, ldx, y, ldy, i, k, alpha, beta, M, lora, n0);
+        finish_row(acc, row, x, ldx, y, ldy, i, k, alpha, beta, M, lora, n0, LD, bp, tv);
+    }
+}
+
+// skinny_rows with `lora`, on the fast path when its rows allow (see LK_LORA_GENERAL).
+static inline __attribute__((always_inline)) void skinny_rows_lora(const float *restrict w, long ldw,
+                                                                   const float *restrict x, long ldx,
+                                                                   float *restrict y, long ldy, long rows, long k,
+                                                                   float alpha, float beta, const int M,
+                                                                   const lk_lora_row *lora, long n0) {
+    int type = lora[0].dtype;
+    for (int j = 0; j < M; j++)
+        if (!lora[j].b || lora[j].rank != 16 || lora[j].dtype != type) type = LK_LORA_GENERAL;
+    const void *bp[8];
+    v16 tv[8];
+    long size = type == LK_LORA_I8 ? 1 : type == LK_LORA_BF16 ? 2 : 4;
+    for (int j = 0; j < M && type != LK_LORA_GENERAL; j++) {
+        bp[j] = (const char *)lora[j].b + n0 * 16 * size;
+        tv[j] = load16(lora[j].t);
+    }
+    switch (type) {
+    case LK_LORA_I8: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, M, NULL, n0, LK_LORA_I8, bp, tv); break;
+    case LK_LORA_BF16:
+        skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, M, NULL, n0, LK_LORA_BF16, bp, tv);
+        break;
+    case LK_LORA_F32: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, M, NULL, n0, LK_LORA_F32, bp, tv); break;
+    default:
+        skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, M, lora, n0, LK_LORA_GENERAL, NULL, NULL);
+        break;
     }
 }
 
 // Every row count 1...8 as its own inlined copy (M must be a constant for the accumulators to stay in registers).
-#define LK_SKINNY_BLOCKS(LORA, N0)                                                                                 \
+// ROWS(M, lora rows) runs one block of M rows (M a constant in each case).
+#define LK_SKINNY_BLOCKS(LORA, ROWS)                                                                              \
     for (long j0 = 0; j0 < m; j0 += 8, x += 8 * ldx, y += 8 * ldy) {                                              \
         const lk_lora_row *lr = (LORA) ? (LORA) + j0 : NULL;                                                      \
         switch (m - j0 < 8 ? m - j0 : 8) {                                                                        \
-        case 1: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 1, lr, N0); break;                      \
-        case 2: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 2, lr, N0); break;                      \
-        case 3: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 3, lr, N0); break;                      \
-        case 4: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 4, lr, N0); break;                      \
-        case 5: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 5, lr, N0); break;                      \
-        case 6: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 6, lr, N0); break;                      \
-        case 7: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 7, lr, N0); break;                      \
-        default: skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, 8, lr, N0); break;                     \
+        case 1: ROWS(1, lr); break;                                                                               \
+        case 2: ROWS(2, lr); break;                                                                               \
+        case 3: ROWS(3, lr); break;                                                                               \
+        case 4: ROWS(4, lr); break;                                                                               \
+        case 5: ROWS(5, lr); break;                                                                               \
+        case 6: ROWS(6, lr); break;                                                                               \
+        case 7: ROWS(7, lr); break;                                                                               \
+        default: ROWS(8, lr); break;                                                                              \
         }                                                                                                         \
     }
 
 LK_CLONES void lk_gemm_skinny(const float *restrict w, long ldw, const float *restrict x, long ldx,
                               float *restrict y, long ldy, long m, long rows, long k, float alpha, float beta) {
-    LK_SKINNY_BLOCKS((const lk_lora_row *)NULL, 0)
+#define LK_PLAIN_ROWS(M, LR) skinny_rows(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, M, NULL, 0, LK_LORA_GENERAL, NULL, NULL)
+    LK_SKINNY_BLOCKS((const lk_lora_row *)NULL, LK_PLAIN_ROWS)
+#undef LK_PLAIN_ROWS
 }
 
 LK_CLONES void lk_gemm_skinny_lora(const float *restrict w, long ldw, const float *restrict x, long ldx,
@@ -274,5 +337,7 @@ LK_CLONES void lk_gemm_skinny_lora(const float *restrict w, long ldw, const floa
     const float alpha = 1;
     w += n0 * ldw;
     y += n0;
-    LK_SKINNY_BLOCKS(lora, n0)
+#define LK_LORA_ROWS(M, LR) skinny_rows_lora(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, M, LR, n0)
+    LK_SKINNY_BLOCKS(lora, LK_LORA_ROWS)
+#undef LK_LORA_ROWS
 }

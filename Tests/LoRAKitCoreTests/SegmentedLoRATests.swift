@@ -145,6 +145,36 @@ import Testing
         }
     }
 
+    /// A request's row gets the same bits alone, in a batch where every row has a rank-16 adapter (the kernel's fast
+    /// path) and in one with a base-model row or another rank (the general path): mixed batches do not change text.
+    @Test(arguments: SegmentedLoRA.Precision.allCases, [576, 1536])
+    func fusedRowsAreBatchInvariant(precision: SegmentedLoRA.Precision, inFeatures: Int) {
+        let outF = 80
+        let x = Tensor.randomNormal([8, inFeatures], seed: 31), weight = Tensor.randomNormal([outF, inFeatures], seed: 32)
+        let adapters: [SegmentedLoRA.Weights] = (0..<8).map { i in
+            let rank = i == 7 ? 8 : 16
+            let a = Tensor.randomNormal([rank, inFeatures], seed: UInt64(40 + i))
+            let b = Tensor.randomNormal([outF, rank], seed: UInt64(60 + i))
+            return SegmentedLoRA.Weights(a: a, b: b, scale: 0.5, precision: precision)
+        }
+        func project(_ rows: [Int], adapter: (Int) -> SegmentedLoRA.Weights?) -> [[Float]] {
+            let lora = SegmentedLoRA()
+            for (r, i) in rows.enumerated() { if let w = adapter(i) { lora.append(rows: r..<(r + 1), w) } }
+            let picked: [Float] = rows.flatMap { x.rows($0..<($0 + 1)).scalars }
+            let y = lora.project(x: Tensor(picked, shape: [rows.count, inFeatures]), weight: weight, bias: nil).scalars
+            return rows.indices.map { Array(y[($0 * outF)..<(($0 + 1) * outF)]) }
+        }
+        let fast = project(Array(0..<7)) { adapters[$0] }  // every row rank 16
+        let withBase = project(Array(0..<8)) { $0 == 7 ? nil : adapters[$0] }
+        let withOtherRank = project(Array(0..<8)) { adapters[$0] }
+        for i in 0..<7 {
+            let alone: [Float] = project([i]) { adapters[$0] }[0]
+            let same = fast[i] == alone && withBase[i] == alone && withOtherRank[i] == alone
+            #expect(same,
+                    "row \(i) (\(precision), in \(inFeatures)) depends on its batch")
+        }
+    }
+
     @Test func emptyBatchLeavesOutputAlone() {
         let y = Tensor.randomNormal([3, 4], seed: 3), before = y.scalars
         let lora = SegmentedLoRA()
