@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lk_vmath.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define LK_X86 1
@@ -43,6 +45,19 @@ static inline float bf16_widen(uint16_t h) {
     float f;
     memcpy(&f, &u, 4);
     return f;
+}
+
+/// Bytes of one LoRA factor element of type dtype (LK_LORA_F32 / _BF16 / _I8).
+static inline long lk_factor_size(int dtype) { return dtype == LK_LORA_F32 ? 4 : dtype == LK_LORA_BF16 ? 2 : 1; }
+
+/// Element i of a LoRA factor of type dtype, as a float (bf16 and int8 widen exactly; int8's scales are applied
+/// elsewhere).
+static inline float lk_factor_at(const void *w, long i, int dtype) {
+    switch (dtype) {
+    case LK_LORA_BF16: return bf16_widen(((const uint16_t *)w)[i]);
+    case LK_LORA_I8: return (float)((const int8_t *)w)[i];
+    default: return ((const float *)w)[i];
+    }
 }
 
 // 16 floats: one AVX-512 register in an avx512f clone, pairs or quads of narrower ones in the others. No v16 may

@@ -26,19 +26,9 @@
 
 // MARK: portable
 
-/// Element i of a factor of type dtype (bf16 and int8 widen exactly; int8's scales live in rank_scale).
-static inline float weight_at(const void *w, long i, int dtype) {
-    switch (dtype) {
-    case LK_LORA_BF16: return bf16_widen(((const uint16_t *)w)[i]);
-    case LK_LORA_I8: return (float)((const int8_t *)w)[i];
-    default: return ((const float *)w)[i];
-    }
-}
-
 /// Row j of a factor with rows of n elements of type dtype.
 static inline const void *factor_row(const void *w, long j, long n, int dtype) {
-    long size = dtype == LK_LORA_F32 ? 4 : dtype == LK_LORA_BF16 ? 2 : 1;
-    return (const char *)w + j * n * size;
+    return (const char *)w + j * n * lk_factor_size(dtype);
 }
 
 /// The factor on t[:, j]: the segment's scale, times the int8 scales of A's row j and B's column j.
@@ -54,9 +44,9 @@ LK_CLONES static void shrink_rows_portable(const lk_lora_segment *g, long j0, lo
             float acc[16] = {0};
             long q = 0;
             for (; q + 16 <= in; q += 16)
-                for (int v = 0; v < 16; v++) acc[v] += weight_at(g->a, j * in + q + v, g->dtype) * xi[q + v];
+                for (int v = 0; v < 16; v++) acc[v] += lk_factor_at(g->a, j * in + q + v, g->dtype) * xi[q + v];
             float sum = 0;
-            for (; q < in; q++) sum += weight_at(g->a, j * in + q, g->dtype) * xi[q];
+            for (; q < in; q++) sum += lk_factor_at(g->a, j * in + q, g->dtype) * xi[q];
             for (int v = 0; v < 16; v++) sum += acc[v];
             g->t[i * g->rank + j] = rank_factor(g, j) * sum;
         }
@@ -73,7 +63,7 @@ LK_CLONES static void expand_segment_portable(const lk_lora_segment *g, float *r
             float acc[16];
             for (long v = 0; v < width; v++) acc[v] = yi[c + v];
             for (long j = 0; j < g->rank; j++)
-                for (long v = 0; v < width; v++) acc[v] += t[j] * weight_at(g->bt, panel + j * 16 + v, g->dtype);
+                for (long v = 0; v < width; v++) acc[v] += t[j] * lk_factor_at(g->bt, panel + j * 16 + v, g->dtype);
             for (long v = 0; v < width; v++) yi[c + v] = acc[v];
         }
     }

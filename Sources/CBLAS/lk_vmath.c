@@ -144,6 +144,9 @@ typedef uint32_t u32x16 __attribute__((vector_size(64)));
 // 16 int8 → 16 floats (exact).
 typedef int8_t i8x16u __attribute__((vector_size(16), aligned(1)));
 #define widen_i8(p) (__builtin_convertvector(*(const i8x16u *)(p), v16))
+// 16 LoRA factor values of type DT at p, as floats (a compile-time DT folds to one load).
+#define load_factor16(p, DT) \
+    ((DT) == LK_LORA_I8 ? widen_i8(p) : (DT) == LK_LORA_BF16 ? widen16(p) : (v16)load16((const float *)(p)))
 
 // acc[j] += row[q0..<q1] · x[j][q0..<q1] in 16-wide chunks, one FMA chain per x row (q1 - q0 a multiple of 16). With
 // more than 2 rows the loop runs slower per weight byte than the hardware prefetcher alone keeps up with (see above).
@@ -166,8 +169,6 @@ static inline __attribute__((always_inline)) void accumulate(v16 *acc, const flo
 // LK_LORA_GENERAL: the general path (or none, without `lora`).
 #define LK_LORA_GENERAL (-1)
 
-// B rows of the fast path (16 values of type LD) per 64-byte line: prefetch once per line.
-#define LK_LORA16_ROWS_PER_LINE(LD) ((LD) == LK_LORA_I8 ? 4 : (LD) == LK_LORA_BF16 ? 2 : 1)
 
 // Output i's end: the low-rank term (fast: bp/tv; general: `lora`), the k tail, the reduction, alpha and beta.
 static inline __attribute__((always_inline)) void finish_row(v16 *acc, const float *restrict row,
@@ -179,43 +180,22 @@ static inline __attribute__((always_inline)) void finish_row(v16 *acc, const flo
     float tail[8];
     for (int j = 0; j < M; j++) tail[j] = 0;
     if (LD != LK_LORA_GENERAL) {
-        int line = (i % LK_LORA16_ROWS_PER_LINE(LD)) == 0;
+        // B rows of 16 values per 64-byte line (1, 2 or 4): prefetch once per line.
+        long size = lk_factor_size(LD), line = (i % (4 / size)) == 0;
         for (int j = 0; j < M; j++) {
-            if (LD == LK_LORA_I8) {
-                const int8_t *b = (const int8_t *)bp[j] + i * 16;
-                if (line) __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * 16, 0, 2);
-                acc[j] += widen_i8(b) * tv[j];
-            } else if (LD == LK_LORA_BF16) {
-                const uint16_t *b = (const uint16_t *)bp[j] + i * 16;
-                if (line) __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * 16, 0, 2);
-                acc[j] += widen16(b) * tv[j];
-            } else {
-                const float *b = (const float *)bp[j] + i * 16;
-                __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * 16, 0, 2);
-                acc[j] += load16(b) * tv[j];
-            }
+            const char *b = (const char *)bp[j] + i * 16 * size;
+            if (line) __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * 16 * size, 0, 2);
+            acc[j] += load_factor16(b, LD) * tv[j];
         }
     } else if (lora) {
         for (int j = 0; j < M; j++) {
             const lk_lora_row *r = &lora[j];
             if (!r->b) continue;
-            long rank = r->rank, at = (n0 + i) * rank, c = 0;
-            if (r->dtype == LK_LORA_BF16) {
-                const uint16_t *b = (const uint16_t *)r->b + at;
-                __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank, 0, 2);
-                for (; c + 16 <= rank; c += 16) acc[j] += widen16(b + c) * load16(r->t + c);
-                for (; c < rank; c++) tail[j] += bf16_widen(b[c]) * r->t[c];
-            } else if (r->dtype == LK_LORA_I8) {
-                const int8_t *b = (const int8_t *)r->b + at;
-                __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank, 0, 2);
-                for (; c + 16 <= rank; c += 16) acc[j] += widen_i8(b + c) * load16(r->t + c);
-                for (; c < rank; c++) tail[j] += (float)b[c] * r->t[c];
-            } else {
-                const float *b = (const float *)r->b + at;
-                __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank, 0, 2);
-                for (; c + 16 <= rank; c += 16) acc[j] += load16(b + c) * load16(r->t + c);
-                for (; c < rank; c++) tail[j] += b[c] * r->t[c];
-            }
+            long rank = r->rank, size = lk_factor_size(r->dtype), c = 0;
+            const char *b = (const char *)r->b + (n0 + i) * rank * size;
+            __builtin_prefetch(b + LK_LORA_ROW_PREFETCH * rank * size, 0, 2);
+            for (; c + 16 <= rank; c += 16) acc[j] += load_factor16(b + c * size, r->dtype) * load16(r->t + c);
+            for (; c < rank; c++) tail[j] += lk_factor_at(b, c, r->dtype) * r->t[c];
         }
     }
     for (int j = 0; j < M; j++) {
@@ -290,9 +270,8 @@ static inline __attribute__((always_inline)) void skinny_rows_lora(const float *
         if (!lora[j].b || lora[j].rank != 16 || lora[j].dtype != type) type = LK_LORA_GENERAL;
     const void *bp[8];
     v16 tv[8];
-    long size = type == LK_LORA_I8 ? 1 : type == LK_LORA_BF16 ? 2 : 4;
     for (int j = 0; j < M && type != LK_LORA_GENERAL; j++) {
-        bp[j] = (const char *)lora[j].b + n0 * 16 * size;
+        bp[j] = (const char *)lora[j].b + n0 * 16 * lk_factor_size(type);
         tv[j] = load16(lora[j].t);
     }
     switch (type) {
@@ -337,7 +316,7 @@ LK_CLONES void lk_gemm_skinny_lora(const float *restrict w, long ldw, const floa
     const float alpha = 1;
     w += n0 * ldw;
     y += n0;
-#define LK_LORA_ROWS(M, LR) skinny_rows_lora(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, M, LR, n0)
-    LK_SKINNY_BLOCKS(lora, LK_LORA_ROWS)
-#undef LK_LORA_ROWS
+#define LK_ADAPTED_ROWS(M, LR) skinny_rows_lora(w, ldw, x, ldx, y, ldy, rows, k, alpha, beta, M, LR, n0)
+    LK_SKINNY_BLOCKS(lora, LK_ADAPTED_ROWS)
+#undef LK_ADAPTED_ROWS
 }

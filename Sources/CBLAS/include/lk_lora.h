@@ -11,7 +11,8 @@
 //   16 columns of y are read and written once and nothing is reduced horizontally.
 // Weights are fp32 or, opt-in, bfloat16 (widened exactly to fp32 as they load; half the bytes to stream) or int8
 // (a quarter of the bytes: A's rows and B's columns each carry one scale, and since both scales sit on the rank index
-// their product is folded into t, so the expand reads plain int8). Nothing is allocated. AVX-512 paths are chosen at run time; the portable paths run on any CPU.
+// their product is folded into t, so the expand reads plain int8). Nothing is allocated. AVX-512 paths are chosen at
+// run time; the portable paths run on any CPU.
 #ifndef LK_LORA_H
 #define LK_LORA_H
 #ifdef __cplusplus

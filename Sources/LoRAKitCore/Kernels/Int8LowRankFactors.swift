@@ -30,9 +30,9 @@ final class Int8LowRankFactors: @unchecked Sendable {
         bScale = (0..<r).map { j in Self.scale(of: (0..<outF).lazy.map { bf[$0 * r + j] }) }
         self.a = .allocate(capacity: max(1, r * inF))
         self.b = .allocate(capacity: max(1, outF * r))
-        let panels = (outF + 15) / 16
-        bT = .allocate(capacity: max(1, panels * r * 16))
-        bT.initialize(repeating: 0, count: max(1, panels * r * 16))
+        let panelCount = SegmentedLoRA.Weights.panelCount(out: outF, rank: r)
+        bT = .allocate(capacity: max(1, panelCount))
+        bT.initialize(repeating: 0, count: max(1, panelCount))
         rankScale = .allocate(capacity: max(1, r))
         for j in 0..<r {
             rankScale[j] = aScale[j] * bScale[j]
@@ -40,7 +40,7 @@ final class Int8LowRankFactors: @unchecked Sendable {
             for n in 0..<outF {
                 let value = Self.code(bf[n * r + j], scale: bScale[j])
                 self.b[n * r + j] = value
-                bT[((n / 16) * r + j) * 16 + n % 16] = value
+                bT[SegmentedLoRA.Weights.panelOffset(row: n, column: j, rank: r)] = value
             }
         }
     }

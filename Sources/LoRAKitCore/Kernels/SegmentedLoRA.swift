@@ -33,7 +33,13 @@ public final class SegmentedLoRA {
         }
 
         /// Bytes per stored factor element.
-        public var bytes: Int { [Precision.float32: 4, .bfloat16: 2, .int8: 1][self]! }
+        public var bytes: Int {
+            switch self {
+            case .float32: 4
+            case .bfloat16: 2
+            case .int8: 1
+            }
+        }
 
         var kernelType: Int32 {
             switch self {
@@ -74,13 +80,13 @@ public final class SegmentedLoRA {
                          "LoRA factors A \(a.shape) and B \(b.shape) do not chain")
             (rank, inFeatures, outFeatures, self.scale) = (a.shape[0], a.shape[1], b.shape[0], scale)
             self.precision = precision
-            let bT = Self.panels(b)
             switch precision {
             case .float32:
+                let bT = Self.panels(b)
                 storage = .float32(a: a, b: b, bT: bT)
                 pointers = (UnsafeRawPointer(a.base), UnsafeRawPointer(b.base), UnsafeRawPointer(bT.base), nil)
             case .bfloat16:
-                let (a16, b16, bT16) = (BF16Matrix(a), BF16Matrix(b), BF16Matrix(bT))
+                let (a16, b16, bT16) = (BF16Matrix(a), BF16Matrix(b), BF16Matrix(Self.panels(b)))
                 storage = .bfloat16(a: a16, b: b16, bT: bT16)
                 pointers = (UnsafeRawPointer(a16.bits), UnsafeRawPointer(b16.bits), UnsafeRawPointer(bT16.bits), nil)
             case .int8:
@@ -105,14 +111,19 @@ public final class SegmentedLoRA {
         /// `B [out, rank]` as the kernel's Bᵀ panels: panel p holds `Bᵀ[0..<rank][16p..<16p+16]`, zero past `out`.
         static func panels(_ b: Tensor) -> Tensor {
             let (out, rank) = (b.shape[0], b.shape[1])
-            let count = (out + 15) / 16
-            var packed = [Float](repeating: 0, count: count * rank * 16)
+            var packed = [Float](repeating: 0, count: panelCount(out: out, rank: rank))
             let src = b.scalars
             for c in 0..<out {
-                for j in 0..<rank { packed[((c / 16) * rank + j) * 16 + c % 16] = src[c * rank + j] }
+                for j in 0..<rank { packed[panelOffset(row: c, column: j, rank: rank)] = src[c * rank + j] }
             }
-            return Tensor(packed, shape: [count * rank, 16])
+            return Tensor(packed, shape: [packed.count / 16, 16])
         }
+
+        /// Elements of the Bᵀ panels for `B [out, rank]`.
+        static func panelCount(out: Int, rank: Int) -> Int { (out + 15) / 16 * rank * 16 }
+
+        /// Where `B[row, column]` (`B [out, rank]`) goes in the Bᵀ panels.
+        static func panelOffset(row: Int, column: Int, rank: Int) -> Int { ((row / 16) * rank + column) * 16 + row % 16 }
 
         /// From ``LowRankUpdate``-style factors `(A, B, scale)`.
         public convenience init(_ factors: (a: Tensor, b: Tensor, scale: Float), precision: Precision = .float32) {
