@@ -103,9 +103,12 @@ import Testing
         }
     }
 
-    /// Decode batches (≤ 8 rows) for the fused path: odd sizes, ranks 1/8/20 (a vector and a scalar tail)/64, base rows.
+    /// Decode batches (≤ 8 rows) for the fused path: the fast paths (every row rank 16, every row rank 8), odd sizes,
+    /// ranks 1/8/20 (a vector and a scalar tail)/24 (a vector and a half)/64, base rows.
     static let fusedLayouts: [Layout] = [
         Layout(inFeatures: 576, outFeatures: 1536, segments: Array(repeating: (1, 16), count: 8)),
+        Layout(inFeatures: 1536, outFeatures: 576, segments: Array(repeating: (1, 8), count: 8)),
+        Layout(inFeatures: 64, outFeatures: 40, segments: [(1, 8), (2, 24), (1, nil), (1, 8)]),
         Layout(inFeatures: 33, outFeatures: 17, segments: [(3, 1), (2, nil), (2, 8), (1, 20)]),
         Layout(inFeatures: 1537, outFeatures: 531, segments: [(1, nil), (2, 16), (4, 64), (1, nil)]),
         Layout(inFeatures: 7, outFeatures: 5, segments: [(1, 1)]),
@@ -145,14 +148,15 @@ import Testing
         }
     }
 
-    /// A request's row gets the same bits alone, in a batch where every row has a rank-16 adapter (the kernel's fast
-    /// path) and in one with a base-model row or another rank (the general path): mixed batches do not change text.
+    /// A request's row gets the same bits alone, in a batch where every row has an adapter of its rank (16 or 8: the
+    /// kernel's fast paths) and in one with a base-model row or another rank (the general path): mixed batches do not
+    /// change text.
     @Test(arguments: SegmentedLoRA.Precision.allCases, [576, 1536])
     func fusedRowsAreBatchInvariant(precision: SegmentedLoRA.Precision, inFeatures: Int) {
         let outF = 80
         let x = Tensor.randomNormal([8, inFeatures], seed: 31), weight = Tensor.randomNormal([outF, inFeatures], seed: 32)
         let adapters: [SegmentedLoRA.Weights] = (0..<8).map { i in
-            let rank = i == 7 ? 8 : 16
+            let rank = i >= 5 ? 8 : 16
             let a = Tensor.randomNormal([rank, inFeatures], seed: UInt64(40 + i))
             let b = Tensor.randomNormal([outF, rank], seed: UInt64(60 + i))
             return SegmentedLoRA.Weights(a: a, b: b, scale: 0.5, precision: precision)
@@ -164,12 +168,12 @@ import Testing
             let y = lora.project(x: Tensor(picked, shape: [rows.count, inFeatures]), weight: weight, bias: nil).scalars
             return rows.indices.map { Array(y[($0 * outF)..<(($0 + 1) * outF)]) }
         }
-        let fast = project(Array(0..<7)) { adapters[$0] }  // every row rank 16
+        let fast = project(Array(0..<5)) { adapters[$0] } + project(Array(5..<8)) { adapters[$0] }  // one rank each
         let withBase = project(Array(0..<8)) { $0 == 7 ? nil : adapters[$0] }
         let withOtherRank = project(Array(0..<8)) { adapters[$0] }
-        for i in 0..<7 {
+        for i in 0..<8 {
             let alone: [Float] = project([i]) { adapters[$0] }[0]
-            let same = fast[i] == alone && withBase[i] == alone && withOtherRank[i] == alone
+            let same = fast[i] == alone && (i == 7 || withBase[i] == alone) && withOtherRank[i] == alone
             #expect(same,
                     "row \(i) (\(precision), in \(inFeatures)) depends on its batch")
         }
