@@ -70,37 +70,38 @@ extension KernelBenchmarks {
     /// each of `precisions`), through ``SegmentedLoRA/project(x:weight:bias:)`` — the base product with the adapters
     /// fused in — timed interleaved with the same rows through the base weights alone. The time ratio is the
     /// kernel-level bound on `bench serve`'s mixed/base ratio (the weights stream from memory: every layer has its own).
-    static func fusedLoRA(threads t: Int, adapters: Int = 8, rank: Int = 16, layers: Int = 30,
+    static func fusedLoRA(threads t: Int, adapters: Int = 8, ranks: [Int] = [16, 8], layers: Int = 30,
                           precisions: [SegmentedLoRA.Precision] = SegmentedLoRA.Precision.allCases) -> [KernelMeasurement] {
         let weights = (0..<layers).map { layer in
             servingProjections.enumerated().map { p, shape in
                 Tensor.randomNormal([shape.1, shape.0], std: 0.05, seed: UInt64(9000 + layer * 7 + p))
             }
         }
-        let raw = loraFactors(adapters: adapters, rank: rank, layers: layers)
         let xs = servingProjections.map { Tensor.randomNormal([adapters, $0.0], seed: 41) }
         let lora = SegmentedLoRA()
         let baseBytes = 4 * Double(weights.joined().reduce(0) { $0 + $1.count })
-        return precisions.map { precision in
-            let factors = raw.map { $0.map { $0.map { SegmentedLoRA.Weights($0, precision: precision) } } }
-            let (fused, base) = BenchmarkTimer.bestInterleaved(rounds: 5, {
-                for (layer, segments) in zip(weights, factors) {
-                    for p in servingProjections.indices {
-                        lora.removeAll()
-                        for (i, w) in segments[p].enumerated() { lora.append(rows: i..<(i + 1), w) }
-                        _ = lora.project(x: xs[p], weight: layer[p], bias: nil)
+        return ranks.flatMap { rank in
+            let raw = loraFactors(adapters: adapters, rank: rank, layers: layers)
+            return precisions.map { precision in
+                let factors = raw.map { $0.map { $0.map { SegmentedLoRA.Weights($0, precision: precision) } } }
+                let (fused, base) = BenchmarkTimer.bestInterleaved(rounds: 5, {
+                    for (layer, segments) in zip(weights, factors) {
+                        for p in servingProjections.indices {
+                            lora.removeAll()
+                            for (i, w) in segments[p].enumerated() { lora.append(rows: i..<(i + 1), w) }
+                            _ = lora.project(x: xs[p], weight: layer[p], bias: nil)
+                        }
                     }
-                }
-            }, {
-                for layer in weights { for p in servingProjections.indices { _ = linear(xs[p], weight: layer[p]) } }
-            })
-            let adapterElements = factors.joined().joined().reduce(0) { $0 + $1.rank * ($1.inFeatures + $1.outFeatures) }
-            let adapterBytes = Double(precision.bytes * adapterElements)
-            return KernelMeasurement(
-                kernel: "fused decode projections (\(adapters) rows, \(adapters) \(precision.rawValue) adapters)",
-                shape: "\(layers) layers × 7 projections, rank \(rank)", threads: t, unit: "GB/s",
-                value: (baseBytes + adapterBytes) / fused / 1e9, milliseconds: fused * 1e3,
-                reference: "base weights alone, time", ratio: base / fused)
+                }, {
+                    for layer in weights { for p in servingProjections.indices { _ = linear(xs[p], weight: layer[p]) } }
+                })
+                let elements = factors.joined().joined().reduce(0) { $0 + $1.rank * ($1.inFeatures + $1.outFeatures) }
+                return KernelMeasurement(
+                    kernel: "fused decode projections (\(adapters) rows, \(adapters) \(precision.rawValue) adapters)",
+                    shape: "\(layers) layers × 7 projections, rank \(rank)", threads: t, unit: "GB/s",
+                    value: (baseBytes + Double(precision.bytes * elements)) / fused / 1e9, milliseconds: fused * 1e3,
+                    reference: "base weights alone, time", ratio: base / fused)
+            }
         }
     }
 }
