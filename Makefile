@@ -6,7 +6,7 @@ export LORAKIT_HOME
 RELEASE = -c release -Xswiftc -enable-testing
 BIN = .build/release/lorakit
 
-.PHONY: setup build model demo test bench clean
+.PHONY: setup build model demo test bench serve-adapters clean
 
 setup:
 	@bash scripts/setup.sh
@@ -44,6 +44,20 @@ test: setup
 # Our benchmarks and the Python peers' (scripts/setup_python.sh installs them in .venv), side by side.
 bench: build model
 	python3 scripts/bench.py
+
+# Eight real adapters to serve and to measure serving with (`lorakit bench serve --adapter-dir runs/serve-adapters`,
+# docs/serve.md#measuring): lorakit train's defaults (rank 8, alpha 16) on every linear layer, 8 steps on data/demo,
+# one seed each. About 20 s an adapter on 2 cores.
+SERVE_ADAPTERS ?= runs/serve-adapters
+serve-adapters: build model
+	rm -rf $(SERVE_ADAPTERS) $(SERVE_ADAPTERS).runs
+	for i in 1 2 3 4 5 6 7 8; do \
+	  $(BIN) train --model smollm2-135m --data data/demo --out $(SERVE_ADAPTERS).runs/a$$i --iters 8 --batch-size 4 \
+	    --lr 1e-3 --targets all-linear --seed $$i > /dev/null && \
+	  mkdir -p $(SERVE_ADAPTERS) && cp -r $(SERVE_ADAPTERS).runs/a$$i/adapter $(SERVE_ADAPTERS)/a$$i || exit 1; \
+	done
+	rm -rf $(SERVE_ADAPTERS).runs
+	ls $(SERVE_ADAPTERS)
 
 clean:
 	rm -rf .build

@@ -22,8 +22,8 @@ struct ServeBench: AsyncParsableCommand {
     var adapterDir: String?
     @Option(name: .long, help: "Concurrent streams in the batched scenarios.") var streams: Int = 8
     @Option(name: .customLong("new-tokens"), help: "Tokens each stream decodes.") var newTokens: Int = 64
-    @Option(name: .long, help: "Rank of the random adapters.") var rank: Int = 16
-    @Option(name: .long, help: "Rounds of the three scenarios (interleaved, alternating order; each reports its median, the ratios the median of the rounds' own).") var rounds: Int = 5
+    @Option(name: .long, help: "Rank of the random adapters (8: PEFT's and `lorakit train`'s default).") var rank: Int = 8
+    @Option(name: .long, help: "Rounds of the three scenarios (interleaved, alternating order; each reports its median, the ratios the median of the rounds' own).") var rounds: Int = 9
     @Flag(name: .long, help: "Print one JSON line.") var json = false
     @Option(name: .customLong("adapter-dtype"),
             help: "LoRA/rsLoRA weights while serving: fp32 (exact, default), bf16 (half the bytes per decode step; outputs within bf16 rounding) or int8 (a quarter; per-rank scales, see docs/serve.md).")
