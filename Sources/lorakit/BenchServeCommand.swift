@@ -9,8 +9,9 @@ struct ServeBench: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serving engine throughput: N streams on N different adapters vs N on the base model vs 1 stream.",
         discussion: """
-            Adapters: the first N subfolders of --adapter-dir, or else N random LoRA adapters (rank --rank on every \
-            linear layer, as PEFT's all-linear). Each stream prefills a short prompt and decodes --new-tokens greedy \
+            Adapters: the first N subfolders of --adapter-dir (`make serve-adapters` trains eight real ones into \
+            runs/serve-adapters), or else N random LoRA adapters (rank --rank on every linear layer, as PEFT's \
+            all-linear). Each stream prefills a short prompt and decodes --new-tokens greedy \
             tokens (no stop); aggregate decode tokens/s = all decoded tokens / wall time of the decode phase. The three \
             scenarios run one after another --rounds times, interleaved, and each reports its median round, so a \
             slow spell of a noisy machine does not land on one scenario only.
