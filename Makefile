@@ -51,10 +51,11 @@ bench: build model
 SERVE_ADAPTERS ?= runs/serve-adapters
 serve-adapters: build model
 	rm -rf $(SERVE_ADAPTERS) $(SERVE_ADAPTERS).runs
+	mkdir -p $(SERVE_ADAPTERS)
 	for i in 1 2 3 4 5 6 7 8; do \
 	  $(BIN) train --model smollm2-135m --data data/demo --out $(SERVE_ADAPTERS).runs/a$$i --iters 8 --batch-size 4 \
 	    --lr 1e-3 --targets all-linear --seed $$i > /dev/null && \
-	  mkdir -p $(SERVE_ADAPTERS) && cp -r $(SERVE_ADAPTERS).runs/a$$i/adapter $(SERVE_ADAPTERS)/a$$i || exit 1; \
+	  cp -r $(SERVE_ADAPTERS).runs/a$$i/adapter $(SERVE_ADAPTERS)/a$$i || exit 1; \
 	done
 	rm -rf $(SERVE_ADAPTERS).runs
 	ls $(SERVE_ADAPTERS)
